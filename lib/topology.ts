@@ -1,0 +1,449 @@
+/**
+ * The topology: every Kafka topic, what it carries, and every consumer with the event-source-mapping
+ * settings it runs with. The single source of truth read by the CDK stacks (topics, IAM scopes,
+ * event-source mappings), the handlers (where derived events go), the local runtime (topics and local
+ * event-source mappings) and the tests. Change the system's shape here and nowhere else.
+ *
+ * Limits enforced by {@link validateTopology} are AWS's, cited there.
+ */
+import { type EventType, eventSchemas } from '../schemas/index';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The record key: `<prefix><data[field]>`, so one entity's events share a partition and stay ordered. */
+export interface KeySpec {
+  readonly prefix: 'user-' | 'order-' | 'payment-';
+  /** Field of the event's `data` holding the entity id. */
+  readonly field: 'userId' | 'orderId' | 'paymentId';
+}
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly description: string;
+  /** @default 6 for source topics, 3 for derived and dead-letter topics (see {@link topics}) */
+  readonly partitions: number;
+  /** Replicas in a full cluster; clamped to the broker count on smaller local clusters. */
+  readonly replicationFactor: number;
+  /** `min.insync.replicas`; with acks=all a write fails rather than land on fewer replicas. */
+  readonly minInSyncReplicas: number;
+  /** `retention.ms` */
+  readonly retentionMs: number;
+  /** `cleanup.policy` */
+  readonly cleanupPolicy: 'delete' | 'compact';
+  /** `max.message.bytes`, the largest record batch the topic accepts. */
+  readonly maxMessageBytes: number;
+  /** Event types written to this topic, or `dead_letter` for `<topic>.dlq`. */
+  readonly carries: readonly EventType[] | 'dead_letter';
+  /** How records are keyed; absent for dead-letter topics, which keep the failed record's key. */
+  readonly key?: KeySpec;
+}
+
+/** A derived event and the topic it is written to. */
+export interface Derivation {
+  readonly eventType: EventType;
+  readonly topic: string;
+}
+
+/** Starting position of a consumer group that has no committed offset. */
+export type StartingPosition =
+  | { readonly type: 'TRIM_HORIZON' }
+  | { readonly type: 'LATEST' }
+  | { readonly type: 'AT_TIMESTAMP'; readonly timestamp: string };
+
+/**
+ * Settings of a Lambda event-source mapping for Amazon MSK, as the CDK stack deploys them and the
+ * local runtime honours them. Field names follow the Lambda API
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html).
+ */
+export interface EventSourceMappingSettings {
+  /** Create-only in AWS: changing it means a new mapping that starts from `startingPosition`. */
+  readonly consumerGroupId: string;
+  readonly startingPosition: StartingPosition;
+  /** Most records per invocation (1–10,000), also capped by the 6 MB invoke payload. */
+  readonly batchSize: number;
+  /** How long to gather records before invoking (0–300 s). */
+  readonly maximumBatchingWindowSeconds: number;
+  /** Retries of a failing batch before it goes to the on-failure destination (-1 = until expiry, 0–10,000). */
+  readonly maximumRetryAttempts: number;
+  /** Records older than this are sent to the on-failure destination (-1 = never, 60–604,800 s). */
+  readonly maximumRecordAgeSeconds: number;
+  /** Split a failing batch in two and retry each half. */
+  readonly bisectBatchOnFunctionError: boolean;
+  /** The handler returns `batchItemFailures`; processing resumes from the lowest failed offset. */
+  readonly reportBatchItemFailures: boolean;
+  /** Topic that receives records that exhausted their retries (`kafka://<topic>`). */
+  readonly onFailureTopic: string;
+  /**
+   * Filter patterns on the record `value`; records that match none are skipped (and committed)
+   * without invoking. https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html
+   */
+  readonly filters: readonly { readonly pattern: Record<string, unknown> }[];
+  /** Provisioned mode, which the error-handling controls and the schema registry need. */
+  readonly provisionedPollers: { readonly minimum: number; readonly maximum: number };
+  /** Glue Schema Registry integration: validate values and deliver them as JSON. */
+  readonly schemaRegistry: { readonly eventRecordFormat: 'JSON' | 'SOURCE'; readonly validateValue: boolean };
+}
+
+export interface ConsumerSpec {
+  /** Function and mapping name, e.g. `user-consumer`. */
+  readonly name: string;
+  readonly description: string;
+  readonly sourceTopic: string;
+  /** For each handled event type, the events derived from it. Other types are filtered out. */
+  readonly flows: Readonly<Partial<Record<EventType, readonly Derivation[]>>>;
+  readonly mapping: EventSourceMappingSettings;
+  /** Lambda timeout; a local invocation that overruns it counts as a failure. */
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+/** A stream the producer endpoint accepts (`POST /events/{stream}`). */
+export interface StreamSpec {
+  readonly name: 'user' | 'order' | 'payment';
+  readonly topic: string;
+  /** Event types clients may post; derived types on the same topic are not accepted. */
+  readonly accepts: readonly EventType[];
+}
+
+/** The dead-letter topic of a consumed topic. */
+export const dlqOf = (topic: string): string => `${topic}.dlq`;
+
+const eventTopic = (
+  name: string,
+  description: string,
+  carries: readonly EventType[],
+  key: KeySpec,
+  partitions: number,
+): TopicSpec => ({
+  name,
+  description,
+  partitions,
+  replicationFactor: 3,
+  minInSyncReplicas: 2,
+  retentionMs: 7 * DAY_MS,
+  cleanupPolicy: 'delete',
+  // Kafka's default (1 MiB + record overhead); the producer endpoint caps bodies below it.
+  maxMessageBytes: 1_048_588,
+  carries,
+  key,
+});
+
+const deadLetterTopic = (source: string): TopicSpec => ({
+  name: dlqOf(source),
+  description: `Records of ${source} that could not be processed, with the reason.`,
+  partitions: 3,
+  replicationFactor: 3,
+  minInSyncReplicas: 2,
+  // Longer than the source so there is time to inspect and re-drive.
+  retentionMs: 28 * DAY_MS,
+  cleanupPolicy: 'delete',
+  // A dead letter holds the original record base64-encoded (4/3 of its size) plus metadata.
+  maxMessageBytes: 2 * 1_048_588,
+  carries: 'dead_letter',
+});
+
+const USER_KEY: KeySpec = { prefix: 'user-', field: 'userId' };
+const ORDER_KEY: KeySpec = { prefix: 'order-', field: 'orderId' };
+const PAYMENT_KEY: KeySpec = { prefix: 'payment-', field: 'paymentId' };
+
+/** Every topic the system uses. */
+export const topics: readonly TopicSpec[] = [
+  eventTopic(
+    'user-events',
+    'User account lifecycle.',
+    ['user_registered', 'user_updated', 'user_deleted', 'user_login'],
+    USER_KEY,
+    6,
+  ),
+  eventTopic(
+    'order-events',
+    'Order lifecycle, including order_paid/order_refunded derived from payments (keyed by order so they stay in order).',
+    ['order_created', 'order_updated', 'order_cancelled', 'order_paid', 'order_refunded'],
+    ORDER_KEY,
+    6,
+  ),
+  eventTopic(
+    'payment-events',
+    'Payment outcomes.',
+    ['payment_processed', 'payment_failed', 'payment_refunded'],
+    PAYMENT_KEY,
+    6,
+  ),
+  eventTopic(
+    'email-events',
+    'E-mails to send.',
+    ['welcome_email_sent', 'order_confirmation_sent', 'order_cancellation_sent', 'refund_confirmation_sent'],
+    USER_KEY,
+    3,
+  ),
+  eventTopic(
+    'notification-events',
+    'Notifications to push to users.',
+    ['profile_updated', 'order_status_changed', 'payment_failure_notified'],
+    USER_KEY,
+    3,
+  ),
+  eventTopic('cleanup-events', 'Personal data to erase.', ['user_cleanup'], USER_KEY, 3),
+  eventTopic('fulfillment-events', 'Paid orders to ship.', ['fulfillment_requested'], ORDER_KEY, 3),
+  deadLetterTopic('user-events'),
+  deadLetterTopic('order-events'),
+  deadLetterTopic('payment-events'),
+];
+
+/** Settings shared by the three consumers; each overrides what differs. */
+const defaultMapping = (
+  name: string,
+  sourceTopic: string,
+  flows: ConsumerSpec['flows'],
+): EventSourceMappingSettings => ({
+  consumerGroupId: `${name}-v1`,
+  // A new consumer reads the topic from its start, so no event written before it existed is missed.
+  startingPosition: { type: 'TRIM_HORIZON' },
+  batchSize: 100,
+  maximumBatchingWindowSeconds: 1,
+  maximumRetryAttempts: 5,
+  maximumRecordAgeSeconds: 6 * 60 * 60,
+  bisectBatchOnFunctionError: true,
+  reportBatchItemFailures: true,
+  onFailureTopic: dlqOf(sourceTopic),
+  // Only the event types this consumer derives something from invoke it.
+  filters: [{ pattern: { value: { eventType: Object.keys(flows) } } }],
+  provisionedPollers: { minimum: 1, maximum: 3 },
+  schemaRegistry: { eventRecordFormat: 'JSON', validateValue: true },
+});
+
+const consumer = (
+  name: string,
+  description: string,
+  sourceTopic: string,
+  flows: ConsumerSpec['flows'],
+): ConsumerSpec => ({
+  name,
+  description,
+  sourceTopic,
+  flows,
+  mapping: defaultMapping(name, sourceTopic, flows),
+  timeoutSeconds: 30,
+  memoryMb: 512,
+});
+
+/** Every consumer: its source topic, what it derives, and its event-source mapping. */
+export const consumers: readonly ConsumerSpec[] = [
+  consumer('user-consumer', 'Welcome e-mails, profile notifications and data clean-up.', 'user-events', {
+    user_registered: [{ eventType: 'welcome_email_sent', topic: 'email-events' }],
+    user_updated: [{ eventType: 'profile_updated', topic: 'notification-events' }],
+    user_deleted: [{ eventType: 'user_cleanup', topic: 'cleanup-events' }],
+  }),
+  consumer('order-consumer', 'Order e-mails, status notifications and fulfilment.', 'order-events', {
+    order_created: [{ eventType: 'order_confirmation_sent', topic: 'email-events' }],
+    order_updated: [{ eventType: 'order_status_changed', topic: 'notification-events' }],
+    order_cancelled: [{ eventType: 'order_cancellation_sent', topic: 'email-events' }],
+    order_paid: [
+      { eventType: 'fulfillment_requested', topic: 'fulfillment-events' },
+      { eventType: 'order_status_changed', topic: 'notification-events' },
+    ],
+    order_refunded: [{ eventType: 'refund_confirmation_sent', topic: 'email-events' }],
+  }),
+  consumer(
+    'payment-consumer',
+    'Feeds payment outcomes back into orders and notifies failures.',
+    'payment-events',
+    {
+      payment_processed: [{ eventType: 'order_paid', topic: 'order-events' }],
+      payment_failed: [{ eventType: 'payment_failure_notified', topic: 'notification-events' }],
+      payment_refunded: [{ eventType: 'order_refunded', topic: 'order-events' }],
+    },
+  ),
+];
+
+/** The streams clients post to. */
+export const streams: readonly StreamSpec[] = [
+  {
+    name: 'user',
+    topic: 'user-events',
+    accepts: ['user_registered', 'user_updated', 'user_deleted', 'user_login'],
+  },
+  { name: 'order', topic: 'order-events', accepts: ['order_created', 'order_updated', 'order_cancelled'] },
+  {
+    name: 'payment',
+    topic: 'payment-events',
+    accepts: ['payment_processed', 'payment_failed', 'payment_refunded'],
+  },
+];
+
+/** The topic spec named `name`, or an error naming it. */
+export function topicNamed(name: string): TopicSpec {
+  const topic = topics.find((t) => t.name === name);
+  if (!topic) throw new TopologyError([`no topic named "${name}"`]);
+  return topic;
+}
+
+/** The topic every event of `eventType` is written to. */
+export function topicOfEvent(eventType: EventType): TopicSpec {
+  const topic = topics.find((t) => t.carries !== 'dead_letter' && t.carries.includes(eventType));
+  if (!topic) throw new TopologyError([`no topic carries "${eventType}"`]);
+  return topic;
+}
+
+/** The topics a consumer writes: its derived topics and its dead-letter topic (for IAM scoping). */
+export function topicsWrittenBy(spec: ConsumerSpec): string[] {
+  const derived = Object.values(spec.flows).flatMap((ds) => (ds ?? []).map((d) => d.topic));
+  return [...new Set([...derived, spec.mapping.onFailureTopic])].sort();
+}
+
+/**
+ * Topic settings for a cluster of `brokers` brokers: replication and `min.insync.replicas` are
+ * clamped so a one-broker local cluster can hold every topic; a full cluster gets the spec as is.
+ */
+export function topicForCluster(topic: TopicSpec, brokers: number): TopicSpec {
+  const replicationFactor = Math.min(topic.replicationFactor, brokers);
+  return {
+    ...topic,
+    replicationFactor,
+    minInSyncReplicas: Math.min(topic.minInSyncReplicas, Math.max(1, replicationFactor - 1)),
+  };
+}
+
+/** The Kafka topic configuration entries of a topic (`retention.ms`, ...), as strings. */
+export function topicConfig(topic: TopicSpec): Record<string, string> {
+  return {
+    'retention.ms': String(topic.retentionMs),
+    'cleanup.policy': topic.cleanupPolicy,
+    'min.insync.replicas': String(topic.minInSyncReplicas),
+    'max.message.bytes': String(topic.maxMessageBytes),
+  };
+}
+
+/** The topology is inconsistent; lists every problem. */
+export class TopologyError extends Error {
+  override readonly name = 'TopologyError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid topology:\n- ${problems.join('\n- ')}`);
+  }
+}
+
+const inRange = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
+
+/**
+ * Checks the invariants everything else relies on; returns the problems found (empty when valid).
+ * Bounds are AWS's:
+ * - topic names: Kafka's legal characters, at most 249;
+ * - BatchSize 1–10,000, MaximumBatchingWindowInSeconds 0–300, MaximumRetryAttempts -1–10,000,
+ *   MaximumRecordAgeInSeconds -1 or 60–604,800
+ *   (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html,
+ *   https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html);
+ * - provisioned pollers: minimum 1–200, maximum 1–2,000, minimum ≤ maximum
+ *   (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html);
+ * - the on-failure topic is in the same cluster and is not the source topic
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html).
+ */
+export function topologyProblems(
+  t: { topics: readonly TopicSpec[]; consumers: readonly ConsumerSpec[]; streams: readonly StreamSpec[] } = {
+    topics,
+    consumers,
+    streams,
+  },
+): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  const carrier = new Map<EventType, string>();
+  for (const topic of t.topics) {
+    if (names.has(topic.name)) problems.push(`topic "${topic.name}" is declared twice`);
+    names.add(topic.name);
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(topic.name))
+      problems.push(`topic "${topic.name}" is not a legal Kafka name`);
+    if (!inRange(topic.partitions, 1, 1000))
+      problems.push(`topic "${topic.name}": partitions must be 1–1000`);
+    if (!inRange(topic.replicationFactor, 1, 10))
+      problems.push(`topic "${topic.name}": replication factor must be 1–10`);
+    if (!inRange(topic.minInSyncReplicas, 1, topic.replicationFactor)) {
+      problems.push(`topic "${topic.name}": min.insync.replicas must be 1–replication factor`);
+    }
+    if (topic.carries === 'dead_letter') {
+      if (topic.key) problems.push(`dead-letter topic "${topic.name}" must keep the failed record's key`);
+      continue;
+    }
+    if (!topic.key) problems.push(`topic "${topic.name}" has no key rule`);
+    for (const type of topic.carries) {
+      const required: readonly string[] = eventSchemas[type].properties.data.required ?? [];
+      if (topic.key && !required.includes(topic.key.field)) {
+        problems.push(
+          `topic "${topic.name}" is keyed by ${topic.key.field}, which "${type}" does not require`,
+        );
+      }
+      const other = carrier.get(type);
+      if (other) problems.push(`event "${type}" is carried by both "${other}" and "${topic.name}"`);
+      carrier.set(type, topic.name);
+    }
+  }
+  const topicOf = (name: string) => t.topics.find((x) => x.name === name);
+  for (const c of t.consumers) {
+    const where = `consumer "${c.name}"`;
+    const source = topicOf(c.sourceTopic);
+    if (!source) problems.push(`${where} reads unknown topic "${c.sourceTopic}"`);
+    for (const [type, derivations] of Object.entries(c.flows) as [EventType, readonly Derivation[]][]) {
+      if (source && source.carries !== 'dead_letter' && !source.carries.includes(type)) {
+        problems.push(`${where} handles "${type}", which "${c.sourceTopic}" does not carry`);
+      }
+      for (const d of derivations) {
+        const target = topicOf(d.topic);
+        if (!target) problems.push(`${where} derives "${d.eventType}" into unknown topic "${d.topic}"`);
+        else if (target.carries === 'dead_letter' || !target.carries.includes(d.eventType)) {
+          problems.push(`${where} derives "${d.eventType}" into "${d.topic}", which does not carry it`);
+        }
+      }
+    }
+    const m = c.mapping;
+    const dlq = topicOf(m.onFailureTopic);
+    if (!dlq) problems.push(`${where}: on-failure topic "${m.onFailureTopic}" does not exist`);
+    else if (dlq.carries !== 'dead_letter')
+      problems.push(`${where}: on-failure topic "${m.onFailureTopic}" is not a dead-letter topic`);
+    if (m.onFailureTopic === c.sourceTopic)
+      problems.push(`${where}: on-failure topic must differ from the source topic`);
+    if (!/^[a-zA-Z0-9._-]{1,200}$/.test(m.consumerGroupId))
+      problems.push(`${where}: invalid consumer group id`);
+    if (!inRange(m.batchSize, 1, 10_000)) problems.push(`${where}: batchSize must be 1–10,000`);
+    if (!inRange(m.maximumBatchingWindowSeconds, 0, 300))
+      problems.push(`${where}: batching window must be 0–300 s`);
+    if (!inRange(m.maximumRetryAttempts, -1, 10_000))
+      problems.push(`${where}: maximumRetryAttempts must be -1–10,000`);
+    if (m.maximumRecordAgeSeconds !== -1 && !inRange(m.maximumRecordAgeSeconds, 60, 604_800)) {
+      problems.push(`${where}: maximumRecordAgeSeconds must be -1 or 60–604,800`);
+    }
+    const p = m.provisionedPollers;
+    if (!inRange(p.minimum, 1, 200) || !inRange(p.maximum, 1, 2000) || p.minimum > p.maximum) {
+      problems.push(
+        `${where}: provisioned pollers must be minimum 1–200, maximum 1–2,000, minimum ≤ maximum`,
+      );
+    }
+    if (
+      m.startingPosition.type === 'AT_TIMESTAMP' &&
+      Number.isNaN(Date.parse(m.startingPosition.timestamp))
+    ) {
+      problems.push(`${where}: AT_TIMESTAMP needs a valid timestamp`);
+    }
+    if (!inRange(c.timeoutSeconds, 1, 900)) problems.push(`${where}: timeout must be 1–900 s`);
+    if (!inRange(c.memoryMb, 128, 10_240)) problems.push(`${where}: memory must be 128–10,240 MB`);
+  }
+  if (new Set(t.consumers.map((c) => c.mapping.consumerGroupId)).size !== t.consumers.length) {
+    problems.push('consumer group ids must be unique');
+  }
+  for (const s of t.streams) {
+    const topic = topicOf(s.topic);
+    if (!topic || topic.carries === 'dead_letter')
+      problems.push(`stream "${s.name}" writes to unknown topic "${s.topic}"`);
+    else {
+      for (const type of s.accepts) {
+        if (!topic.carries.includes(type))
+          problems.push(`stream "${s.name}" accepts "${type}", which "${s.topic}" does not carry`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Throws a {@link TopologyError} listing every problem, if there is any. */
+export function assertValidTopology(): void {
+  const problems = topologyProblems();
+  if (problems.length > 0) throw new TopologyError(problems);
+}

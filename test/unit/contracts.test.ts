@@ -7,6 +7,7 @@ import {
   contractSchemas,
   contractVersions,
   EVENT_TYPES,
+  type EventOf,
   eventSchemas,
   schemaDefinition,
 } from '../../schemas/index';
@@ -85,7 +86,7 @@ describe('the catalogue', () => {
 });
 
 describe('validateEvent', () => {
-  const valid = eventExamples.order_created[0];
+  const valid = eventExamples.order_created[0] as EventOf<'order_created'>;
 
   it('returns the event typed by its eventType', () => {
     const event = validateEvent(structuredClone(valid));

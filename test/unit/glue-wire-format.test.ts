@@ -1,0 +1,152 @@
+import { deflateRawSync, deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import {
+  COMPRESSION_ZLIB,
+  decode,
+  encode,
+  GlueWireFormatError,
+  type GlueWireFormatErrorCode,
+  HEADER_LENGTH,
+  looksFramed,
+} from '../../lambdas/shared/glue-wire-format';
+import { eventExamples } from '../../schemas/examples';
+
+const SCHEMA_VERSION_ID = 'b7b4a7f0-0f6e-4c5a-9a4f-3f2a1c0d9e8b';
+const json = Buffer.from(JSON.stringify(eventExamples.order_created[0]));
+
+describe('Glue Schema Registry wire format', () => {
+  it('writes the 18-byte header: version 3, compression byte, schema version UUID', () => {
+    const framed = encode(SCHEMA_VERSION_ID, json);
+    expect(framed.byteLength).toBe(HEADER_LENGTH + json.byteLength);
+    expect(framed[0]).toBe(0x03);
+    expect(framed[1]).toBe(0x00);
+    expect(framed.subarray(2, 18).toString('hex')).toBe(SCHEMA_VERSION_ID.replaceAll('-', ''));
+    expect(framed.subarray(18).equals(json)).toBe(true);
+  });
+
+  it.each(['none', 'zlib'] as const)('round-trips a payload with compression %s', (compression) => {
+    const decoded = decode(encode(SCHEMA_VERSION_ID, json, { compression }));
+    expect(decoded).toEqual({ schemaVersionId: SCHEMA_VERSION_ID, compression, payload: json });
+  });
+
+  it('round-trips an empty payload and a 1 MiB one', () => {
+    const big = Buffer.alloc(1024 * 1024, 'a');
+    for (const payload of [Buffer.alloc(0), big]) {
+      expect(
+        decode(encode(SCHEMA_VERSION_ID, payload, { compression: 'zlib' })).payload.equals(payload),
+      ).toBe(true);
+    }
+  });
+
+  it('normalises the schema version id to lowercase', () => {
+    const framed = encode(SCHEMA_VERSION_ID.toUpperCase(), json);
+    expect(decode(framed).schemaVersionId).toBe(SCHEMA_VERSION_ID);
+  });
+
+  it('decodes a record framed as the Java serializer frames it (zlib with RFC 1950 header)', () => {
+    // Built by hand as awslabs/aws-glue-schema-registry writes it: java.util.zip.Deflater() default,
+    // which emits the zlib wrapper, after the header bytes 0x03 0x05 and the UUID's 16 bytes.
+    const record = Buffer.concat([
+      Buffer.from([0x03, COMPRESSION_ZLIB]),
+      Buffer.from(SCHEMA_VERSION_ID.replaceAll('-', ''), 'hex'),
+      deflateSync(json),
+    ]);
+    expect(decode(record).payload.toString()).toBe(json.toString());
+    expect(looksFramed(record)).toBe(true);
+  });
+
+  it('decodes a view into a larger buffer without reading outside it', () => {
+    const framed = encode(SCHEMA_VERSION_ID, json);
+    const host = new Uint8Array(framed.byteLength + 20);
+    host.set(framed, 10);
+    const view = host.subarray(10, 10 + framed.byteLength);
+    expect(decode(view).payload.toString()).toBe(json.toString());
+  });
+
+  const malformed: { why: string; record: Uint8Array; code: GlueWireFormatErrorCode; message: RegExp }[] = [
+    {
+      why: 'an empty buffer',
+      record: Buffer.alloc(0),
+      code: 'TOO_SHORT',
+      message: /0 bytes, shorter than the 18-byte/,
+    },
+    {
+      why: 'a buffer cut inside the UUID',
+      record: encode(SCHEMA_VERSION_ID, json).subarray(0, 17),
+      code: 'TOO_SHORT',
+      message: /17 bytes/,
+    },
+    {
+      why: 'plain JSON without a header',
+      record: json,
+      code: 'UNKNOWN_HEADER_VERSION',
+      message: /byte 0 is 0x7b/,
+    },
+    {
+      why: 'a Confluent-framed record',
+      record: Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), json]),
+      code: 'UNKNOWN_HEADER_VERSION',
+      message: /byte 0 is 0x00, expected .* 0x03/,
+    },
+    {
+      why: 'an unknown compression byte',
+      record: Buffer.from([0x03, 0x01, ...Buffer.alloc(16), ...json]),
+      code: 'UNKNOWN_COMPRESSION',
+      message: /byte 1 is 0x01/,
+    },
+    {
+      why: 'compression byte 5 on an uncompressed payload',
+      record: Buffer.from([0x03, 0x05, ...Buffer.alloc(16), ...json]),
+      code: 'BAD_ZLIB_STREAM',
+      message: /not a valid zlib stream/,
+    },
+    {
+      why: 'raw deflate without the zlib wrapper',
+      record: Buffer.from([0x03, 0x05, ...Buffer.alloc(16), ...deflateRawSync(json)]),
+      code: 'BAD_ZLIB_STREAM',
+      message: /not a valid zlib stream/,
+    },
+    {
+      why: 'a truncated zlib stream',
+      record: encode(SCHEMA_VERSION_ID, json, { compression: 'zlib' }).subarray(0, 30),
+      code: 'BAD_ZLIB_STREAM',
+      message: /not a valid zlib stream/,
+    },
+  ];
+
+  it.each(malformed)('rejects $why with $code', ({ record, code, message }) => {
+    const error = captureError(() => decode(record));
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses a zlib bomb beyond the payload limit instead of inflating it', () => {
+    const bomb = encode(SCHEMA_VERSION_ID, Buffer.alloc(8 * 1024 * 1024), { compression: 'zlib' });
+    expect(bomb.byteLength).toBeLessThan(20_000);
+    const error = captureError(() => decode(bomb));
+    expect(error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(captureError(() => decode(encode(SCHEMA_VERSION_ID, json), { maxPayloadBytes: 10 })).code).toBe(
+      'PAYLOAD_TOO_LARGE',
+    );
+  });
+
+  it('refuses to frame with a schema version id that is not a UUID', () => {
+    expect(captureError(() => encode('user_registered-v1', json)).code).toBe('INVALID_SCHEMA_VERSION_ID');
+  });
+
+  it('tells framed from unframed records', () => {
+    expect(looksFramed(encode(SCHEMA_VERSION_ID, json))).toBe(true);
+    expect(looksFramed(json)).toBe(false);
+    expect(looksFramed(Buffer.from([0x03, 0x00]))).toBe(false);
+  });
+});
+
+function captureError(fn: () => unknown): GlueWireFormatError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(GlueWireFormatError);
+    return error as GlueWireFormatError;
+  }
+  throw new Error('expected a GlueWireFormatError');
+}

@@ -45,12 +45,19 @@ function asBoolean(value: unknown, key: string, problems: string[]): boolean | u
  * Builds the configuration from CDK context and the environment CDK sets (`CDK_DEFAULT_ACCOUNT`,
  * `CDK_DEFAULT_REGION`), or throws a {@link ConfigError} naming each bad key.
  */
-export function loadConfig(context: ContextReader, environment: NodeJS.ProcessEnv = process.env): DeploymentConfig {
+export function loadConfig(
+  context: ContextReader,
+  environment: NodeJS.ProcessEnv = process.env,
+): DeploymentConfig {
   const problems: string[] = [];
   const stage = String(context('stage') ?? 'dev');
-  if (!STAGE.test(stage)) problems.push(`stage "${stage}" must be 2–21 lowercase letters, digits or dashes, starting with a letter`);
+  if (!STAGE.test(stage))
+    problems.push(
+      `stage "${stage}" must be 2–21 lowercase letters, digits or dashes, starting with a letter`,
+    );
   const registryName = String(context('registryName') ?? `${stage}-events`);
-  if (!REGISTRY.test(registryName)) problems.push(`registryName "${registryName}" is not a valid Glue registry name`);
+  if (!REGISTRY.test(registryName))
+    problems.push(`registryName "${registryName}" is not a valid Glue registry name`);
   const destroyOnRemoval = asBoolean(context('destroyOnRemoval'), 'destroyOnRemoval', problems) ?? false;
   const account = environment.CDK_DEFAULT_ACCOUNT;
   const region = environment.CDK_DEFAULT_REGION;

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     say(`using the Kafka cluster at ${external}`);
   } else {
     const port = Number(process.env.KAFKA_PORT ?? 9092);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`KAFKA_PORT "${process.env.KAFKA_PORT}" is not a port number`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new Error(`KAFKA_PORT "${process.env.KAFKA_PORT}" is not a port number`);
     cluster = await EmbeddedKafka.start({
       dataDir: process.env.LOCAL_DATA_DIR ?? '.kafka-data',
       port,
@@ -45,7 +46,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
-  const admin = new Kafka({ clientId: 'local-start', brokers: brokers.split(','), logLevel: logLevel.ERROR }).admin();
+  const admin = new Kafka({
+    clientId: 'local-start',
+    brokers: brokers.split(','),
+    logLevel: logLevel.ERROR,
+  }).admin();
   await admin.connect();
   try {
     const result = await ensureTopics(admin);

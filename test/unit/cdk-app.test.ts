@@ -62,7 +62,10 @@ describe('deployment configuration', () => {
   });
 
   it('takes account and region from the environment CDK sets', () => {
-    const config = loadConfig(() => undefined, { CDK_DEFAULT_ACCOUNT: '111122223333', CDK_DEFAULT_REGION: 'eu-west-1' });
+    const config = loadConfig(() => undefined, {
+      CDK_DEFAULT_ACCOUNT: '111122223333',
+      CDK_DEFAULT_REGION: 'eu-west-1',
+    });
     expect(config).toEqual({
       stage: 'dev',
       env: { account: '111122223333', region: 'eu-west-1' },

@@ -10,27 +10,24 @@ import {
   Code,
   Currency,
   DeletionReason,
-  Email,
   EntityId,
   eventSchema,
-  Locale,
   MinorUnits,
   OrderStatus,
-  PersonName,
-  ProfileChanges,
   ShortText,
 } from './common';
+import { ProfileChange, RegisteredUser } from './user';
 
 export const welcomeEmailSent = eventSchema(
   'welcome_email_sent',
   'Asks the e-mail service to send the welcome message to a newly registered user.',
-  Closed({ userId: EntityId, email: Email, name: PersonName, locale: Type.Optional(Locale) }),
+  RegisteredUser,
 );
 
 export const profileUpdated = eventSchema(
   'profile_updated',
   'Tells the notification service that a user profile changed, with the new values.',
-  Closed({ userId: EntityId, changes: ProfileChanges }),
+  ProfileChange,
 );
 
 export const userCleanup = eventSchema(

@@ -11,32 +11,26 @@ import {
   ShortText,
 } from './common';
 
+/** What every payment attempt records. */
+const attempt = {
+  paymentId: EntityId,
+  orderId: EntityId,
+  userId: EntityId,
+  amount: MinorUnits,
+  currency: Currency,
+  method: PaymentMethod,
+};
+
 export const paymentProcessed = eventSchema(
   'payment_processed',
   'A payment for an order was captured.',
-  Closed({
-    paymentId: EntityId,
-    orderId: EntityId,
-    userId: EntityId,
-    amount: MinorUnits,
-    currency: Currency,
-    method: PaymentMethod,
-  }),
+  Closed(attempt),
 );
 
 export const paymentFailed = eventSchema(
   'payment_failed',
   'A payment attempt for an order was declined or errored.',
-  Closed({
-    paymentId: EntityId,
-    orderId: EntityId,
-    userId: EntityId,
-    amount: MinorUnits,
-    currency: Currency,
-    method: PaymentMethod,
-    failureCode: Code,
-    failureMessage: Type.Optional(ShortText),
-  }),
+  Closed({ ...attempt, failureCode: Code, failureMessage: Type.Optional(ShortText) }),
 );
 
 export const paymentRefunded = eventSchema(

@@ -13,16 +13,23 @@ import {
   StringEnum,
 } from './common';
 
-export const userRegistered = eventSchema(
-  'user_registered',
-  'A person created an account.',
-  Closed({ userId: EntityId, email: Email, name: PersonName, locale: Type.Optional(Locale) }),
-);
+/** A new user's profile; `welcome_email_sent` carries the same data. */
+export const RegisteredUser = Closed({
+  userId: EntityId,
+  email: Email,
+  name: PersonName,
+  locale: Type.Optional(Locale),
+});
+
+/** The fields of a profile that changed; `profile_updated` carries the same data. */
+export const ProfileChange = Closed({ userId: EntityId, changes: ProfileChanges });
+
+export const userRegistered = eventSchema('user_registered', 'A person created an account.', RegisteredUser);
 
 export const userUpdated = eventSchema(
   'user_updated',
   'A user changed their profile; `changes` holds the new values of the fields that changed.',
-  Closed({ userId: EntityId, changes: ProfileChanges }),
+  ProfileChange,
 );
 
 export const userDeleted = eventSchema(

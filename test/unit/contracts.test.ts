@@ -18,6 +18,7 @@ import {
   validateContract,
   validateEvent,
 } from '../../schemas/validator';
+import { thrownBy } from '../support/errors';
 
 describe.each(contractCases())('contract $name', ({ name, examples, counterExamples }) => {
   it('is a self-contained draft-07 JSON Schema, as Glue Schema Registry accepts', () => {
@@ -107,17 +108,17 @@ describe('validateEvent', () => {
       message: 'unknown event type "toString"',
     },
   ])('rejects $why at /eventType', ({ value, message }) => {
-    const error = captureViolation(() => validateEvent(value));
+    const error = thrownBy(ContractViolation, () => validateEvent(value));
     expect(error.issues).toEqual([expect.objectContaining({ path: '/eventType', message })]);
   });
 
   it.each([null, 42, 'text', [1, 2]])('rejects the non-object %j at the root', (value) => {
-    const error = captureViolation(() => validateEvent(value));
+    const error = thrownBy(ContractViolation, () => validateEvent(value));
     expect(error.issues[0]).toMatchObject({ path: '', message: 'must be an object' });
   });
 
   it('lists every problem of one event, each with its path', () => {
-    const error = captureViolation(() =>
+    const error = thrownBy(ContractViolation, () =>
       validateContract('order_created', {
         ...valid,
         eventId: 'x',
@@ -134,7 +135,7 @@ describe('validateEvent', () => {
 
   it(`caps the issues of a hostile value at ${MAX_ISSUES}`, () => {
     const items = Array.from({ length: 400 }, () => ({ sku: '', quantity: -1, unitPrice: -1 }));
-    const error = captureViolation(() =>
+    const error = thrownBy(ContractViolation, () =>
       validateContract('order_created', { ...valid, data: { ...valid.data, items } }),
     );
     expect(error.issues).toHaveLength(MAX_ISSUES);
@@ -149,13 +150,3 @@ describe('validateEvent', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
-
-function captureViolation(fn: () => unknown): ContractViolation {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ContractViolation);
-    return error as ContractViolation;
-  }
-  throw new Error('expected a ContractViolation');
-}

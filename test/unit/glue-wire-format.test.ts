@@ -10,6 +10,7 @@ import {
   looksFramed,
 } from '../../lambdas/shared/glue-wire-format';
 import { eventExamples } from '../../schemas/examples';
+import { thrownBy } from '../support/errors';
 
 const SCHEMA_VERSION_ID = 'b7b4a7f0-0f6e-4c5a-9a4f-3f2a1c0d9e8b';
 const json = Buffer.from(JSON.stringify(eventExamples.order_created[0]));
@@ -115,7 +116,7 @@ describe('Glue Schema Registry wire format', () => {
   ];
 
   it.each(malformed)('rejects $why with $code', ({ record, code, message }) => {
-    const error = captureError(() => decode(record));
+    const error = thrownBy(GlueWireFormatError, () => decode(record));
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
   });
@@ -123,15 +124,18 @@ describe('Glue Schema Registry wire format', () => {
   it('refuses a zlib bomb beyond the payload limit instead of inflating it', () => {
     const bomb = encode(SCHEMA_VERSION_ID, Buffer.alloc(8 * 1024 * 1024), { compression: 'zlib' });
     expect(bomb.byteLength).toBeLessThan(20_000);
-    const error = captureError(() => decode(bomb));
+    const error = thrownBy(GlueWireFormatError, () => decode(bomb));
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
-    expect(captureError(() => decode(encode(SCHEMA_VERSION_ID, json), { maxPayloadBytes: 10 })).code).toBe(
-      'PAYLOAD_TOO_LARGE',
-    );
+    expect(
+      thrownBy(GlueWireFormatError, () => decode(encode(SCHEMA_VERSION_ID, json), { maxPayloadBytes: 10 }))
+        .code,
+    ).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('refuses to frame with a schema version id that is not a UUID', () => {
-    expect(captureError(() => encode('user_registered-v1', json)).code).toBe('INVALID_SCHEMA_VERSION_ID');
+    expect(thrownBy(GlueWireFormatError, () => encode('user_registered-v1', json)).code).toBe(
+      'INVALID_SCHEMA_VERSION_ID',
+    );
   });
 
   it('tells framed from unframed records', () => {
@@ -140,13 +144,3 @@ describe('Glue Schema Registry wire format', () => {
     expect(looksFramed(Buffer.from([0x03, 0x00]))).toBe(false);
   });
 });
-
-function captureError(fn: () => unknown): GlueWireFormatError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(GlueWireFormatError);
-    return error as GlueWireFormatError;
-  }
-  throw new Error('expected a GlueWireFormatError');
-}

@@ -87,6 +87,8 @@ export interface EventSourceMappingSettings {
 export interface ConsumerSpec {
   /** Function and mapping name, e.g. `user-consumer`. */
   readonly name: string;
+  /** Handler source file (exports `handler`), relative to the project root. */
+  readonly entry: string;
   readonly description: string;
   readonly sourceTopic: string;
   /** For each handled event type, the events derived from it. Other types are filtered out. */
@@ -219,6 +221,7 @@ const consumer = (
   flows: ConsumerSpec['flows'],
 ): ConsumerSpec => ({
   name,
+  entry: `lambdas/consumers/${name.replace(/-consumer$/, '')}.ts`,
   description,
   sourceTopic,
   flows,

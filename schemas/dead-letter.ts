@@ -94,6 +94,12 @@ export const deadLetter = Type.Object(
             maxItems: 50,
           }),
         ),
+        /** The function that dead-lettered the record. */
+        handler: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+        /** Times processing was attempted before the record was dead-lettered. */
+        attempts: Type.Optional(Type.Integer({ minimum: 1 })),
+        firstFailureAt: Type.Optional(Type.String({ format: 'date-time' })),
+        lastFailureAt: Type.Optional(Type.String({ format: 'date-time' })),
       }),
     ),
   },

@@ -5,20 +5,11 @@
  * gives a changed definition a new schema version id. In AWS the ids are the ones Glue assigned
  * (the stack passes them to the functions); this module never pretends to be Glue.
  */
-import { createHash } from 'node:crypto';
+import { uuidV5 } from '../lambdas/shared/uuid';
 import { type ContractName, contractSchemas, schemaDefinition } from './index';
 
 /** Namespace of the version-5 UUIDs below (itself a random UUID, fixed forever). */
-const NAMESPACE = Buffer.from('6c1f3f0e8b2d4a4e9d5b7a0c2e4f6a81', 'hex');
-
-function uuidV5(name: string): string {
-  const hash = createHash('sha1').update(NAMESPACE).update(name, 'utf8').digest();
-  const bytes = hash.subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const h = bytes.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
+const NAMESPACE = '6c1f3f0e-8b2d-4a4e-9d5b-7a0c2e4f6a81';
 
 let byName: Map<ContractName, string> | undefined;
 let byId: Map<string, ContractName> | undefined;
@@ -28,7 +19,7 @@ function index(): { byName: Map<ContractName, string>; byId: Map<string, Contrac
     byName = new Map();
     byId = new Map();
     for (const name of Object.keys(contractSchemas) as ContractName[]) {
-      const id = uuidV5(`${name}\n${schemaDefinition(name)}`);
+      const id = uuidV5(NAMESPACE, `${name}\n${schemaDefinition(name)}`);
       byName.set(name, id);
       byId.set(id, name);
     }

@@ -12,6 +12,7 @@
  * default (zlib-wrapped, RFC 1950) mode. There is no official JavaScript serializer.
  */
 import { deflateSync, inflateSync } from 'node:zlib';
+import { formatUuid } from './uuid';
 
 export const HEADER_VERSION = 0x03;
 export const COMPRESSION_NONE = 0x00;
@@ -108,7 +109,7 @@ export function decode(record: Uint8Array, options: DecodeOptions = {}): Decoded
       1,
     );
   }
-  const schemaVersionId = bytesToUuid(buffer.subarray(2, HEADER_LENGTH));
+  const schemaVersionId = formatUuid(buffer.subarray(2, HEADER_LENGTH));
   const body = buffer.subarray(HEADER_LENGTH);
   let payload: Buffer;
   if (compression === 'zlib') {
@@ -158,11 +159,6 @@ function uuidToBytes(id: string): Buffer {
     throw new GlueWireFormatError('INVALID_SCHEMA_VERSION_ID', `schema version id "${id}" is not a UUID`, 2);
   }
   return Buffer.from(id.replaceAll('-', ''), 'hex');
-}
-
-function bytesToUuid(bytes: Buffer): string {
-  const h = bytes.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 function hex(byte: number | undefined): string {

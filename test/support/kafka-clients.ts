@@ -1,6 +1,7 @@
 /** kafkajs clients for tests, quiet unless something is wrong. */
 import '../../lambdas/shared/kafkajs-fix';
 import { Kafka, logLevel, Partitioners, type RetryOptions } from 'kafkajs';
+import { createKafka, SharedProducer } from '../../lambdas/shared/kafka';
 
 /**
  * kafkajs logs retriable errors (leader elections, coordinator loading) at ERROR level, which
@@ -36,4 +37,49 @@ export function durableProducer(kafka: Kafka) {
 /** A unique suffix for names that tests create on a shared broker. */
 export function unique(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface ReadMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly message: import('kafkajs').KafkaMessage;
+}
+
+/**
+ * Reads `topics` from the beginning with a fresh consumer group until `expected` messages pass
+ * `keep`, or `timeoutMs` elapses (then returns what it has, so the assertion shows the difference).
+ */
+export async function readUntil(
+  kafka: Kafka,
+  topics: readonly string[],
+  keep: (m: ReadMessage) => boolean,
+  expected: number,
+  timeoutMs = 20_000,
+): Promise<ReadMessage[]> {
+  const kept: ReadMessage[] = [];
+  const consumer = kafka.consumer({ groupId: unique('reader'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+  let done: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const timer = setTimeout(() => done(), timeoutMs);
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const m = { topic, partition, message };
+      if (keep(m)) kept.push(m);
+      if (kept.length >= expected) done();
+    },
+  });
+  await finished;
+  clearTimeout(timer);
+  await consumer.disconnect();
+  return kept;
+}
+
+/** The functions' shared producer pointed at the test broker, logging only when KAFKAJS_LOG asks. */
+export function testWriter(brokers: string, clientId: string): SharedProducer {
+  const settings = { brokers: brokers.split(','), auth: 'plaintext' as const, region: undefined, clientId };
+  return new SharedProducer(createKafka(settings, level === undefined ? () => {} : undefined));
 }

@@ -1,0 +1,249 @@
+/**
+ * The consumer logic shared by the user, order and payment functions: an MSK event in, derived events
+ * and dead letters out, and the partial batch response. Free of Lambda wiring; see ./handler.ts.
+ *
+ * Per record, in partition order:
+ * 1. Unframe: JSON as delivered by the mapping's schema-registry integration, or Glue-framed bytes
+ *    (header checked, schema version id resolved) when the integration is off.
+ * 2. Validate against the contract named by `eventType`; the topic must carry that type.
+ * 3. Derive the events of lib/topology.ts's flow, each with `causationId` = the source `eventId`, the
+ *    source `correlationId`, and an `eventId` computed from source topic, partition, offset and the
+ *    rule, so a retried batch writes the same ids and downstream consumers can drop duplicates.
+ *
+ * A record that can never succeed (no value, bad framing, unknown schema, invalid JSON, contract
+ * violation, a type the topic does not carry) is written to `<topic>.dlq` as a dead letter and the
+ * batch goes on. Derived events and dead letters of the whole batch are written together and awaited;
+ * if that write fails, each partition that had something to write is reported from its lowest such
+ * offset in the partial batch response, so Lambda retries only those records and the ones after them
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
+ */
+import { type ConsumerSpec, topicNamed } from '../../lib/topology';
+import { type AnyEvent, type ContractName, contractVersions, type EventType } from '../../schemas/index';
+import { ContractViolation, validateContract, validateEvent } from '../../schemas/validator';
+import { deadLetterFor, deadLetterMessage, type InvocationInfo, PoisonRecord } from '../shared/dead-letter';
+import { decode, type GlueWireFormatError, looksFramed } from '../shared/glue-wire-format';
+import {
+  KafkaUnavailableError,
+  type KafkaWriter,
+  type OutgoingMessage,
+  type TopicMessages,
+} from '../shared/kafka';
+import type { DecodedRecord, KafkaBatchResponse, MskEvent } from '../shared/msk-event';
+import { decodeMskEvent } from '../shared/msk-event';
+import { eventRecord, type SchemaVersionIds } from '../shared/records';
+import { uuidV5 } from '../shared/uuid';
+import { deriverOf } from './flows';
+
+/** Namespace of derived event ids (a fixed random UUID). */
+const DERIVED_EVENT_NAMESPACE = '3f0b9c52-8d4e-4a71-b6a2-5c9e0d7f1e43';
+
+/** Counts of what happened to a batch, per source event type (`unknown` when unreadable). */
+export type Outcome = 'received' | 'processed' | 'derived' | 'failed' | 'deadLettered';
+export type BatchCounts = Map<string, Record<Outcome, number>>;
+
+export interface ConsumerDependencies {
+  readonly spec: ConsumerSpec;
+  readonly writer: KafkaWriter;
+  readonly schemaVersionIds: SchemaVersionIds;
+  /** Contract of a schema version id found in a Glue header, or undefined if unknown. */
+  readonly contractOf: (schemaVersionId: string) => ContractName | undefined;
+  readonly now?: () => Date;
+  /** Receives one line per record that is dead-lettered or fails. */
+  readonly log?: (level: 'warn' | 'error', message: string, details: Record<string, unknown>) => void;
+}
+
+export interface BatchResult {
+  readonly response: KafkaBatchResponse;
+  readonly counts: BatchCounts;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses and validates one record's value, or throws a {@link PoisonRecord} saying why not. */
+export function readEvent(
+  record: DecodedRecord,
+  deps: Pick<ConsumerDependencies, 'contractOf' | 'spec'>,
+): AnyEvent {
+  if (!record.value || record.value.byteLength === 0) {
+    throw new PoisonRecord('EmptyValue', 'the record has no value (a tombstone or an empty record)');
+  }
+  let payload = record.value;
+  let framedAs: ContractName | undefined;
+  if (looksFramed(record.value)) {
+    let schemaVersionId: string;
+    try {
+      ({ payload, schemaVersionId } = decode(record.value));
+    } catch (error) {
+      const e = error as GlueWireFormatError;
+      throw new PoisonRecord(
+        'DeserializationError',
+        `Glue wire format: ${e.message}`,
+        'DESERIALIZATION_ERROR',
+      );
+    }
+    framedAs = deps.contractOf(schemaVersionId);
+    if (!framedAs) {
+      throw new PoisonRecord(
+        'SchemaNotFound',
+        `schema version ${schemaVersionId} is not in the registry`,
+        'SCHEMA_NOT_FOUND',
+      );
+    }
+  } else if (record.value[0] === 0x03 || record.value[0] === 0x00) {
+    // Starts like a Glue (0x03) or Confluent (0x00) header but is not a valid one.
+    throw new PoisonRecord(
+      'DeserializationError',
+      `value starts with byte 0x0${record.value[0]} but is not a valid Glue-framed record`,
+      'DESERIALIZATION_ERROR',
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8.decode(payload));
+  } catch (error) {
+    throw new PoisonRecord(
+      'DeserializationError',
+      `value is not UTF-8 JSON: ${(error as Error).message}`,
+      'DESERIALIZATION_ERROR',
+    );
+  }
+  let event: AnyEvent;
+  try {
+    event = validateEvent(json);
+  } catch (error) {
+    if (error instanceof ContractViolation) {
+      throw new PoisonRecord('ContractViolation', error.message, 'RecordRejected', error.issues);
+    }
+    throw error;
+  }
+  if (framedAs && framedAs !== event.eventType) {
+    throw new PoisonRecord(
+      'SchemaMismatch',
+      `the Glue header names schema "${framedAs}" but the event is "${event.eventType}"`,
+    );
+  }
+  const source = topicNamed(deps.spec.sourceTopic);
+  if (source.carries === 'dead_letter' || !source.carries.includes(event.eventType)) {
+    throw new PoisonRecord(
+      'UnexpectedEventType',
+      `"${event.eventType}" events do not belong on ${deps.spec.sourceTopic}`,
+    );
+  }
+  return event;
+}
+
+/** The derived events of `source`, with deterministic ids. Each is checked against its contract. */
+export function deriveEvents(
+  source: AnyEvent,
+  record: DecodedRecord,
+  spec: ConsumerSpec,
+  now: Date,
+): AnyEvent[] {
+  const derivations = spec.flows[source.eventType] ?? [];
+  return derivations.map((d, index) => {
+    const derive = deriverOf(source.eventType, d.eventType);
+    if (!derive) throw new Error(`no deriver for ${source.eventType} → ${d.eventType}`);
+    const event = {
+      eventId: uuidV5(
+        DERIVED_EVENT_NAMESPACE,
+        `${record.raw.topic}/${record.raw.partition}/${record.raw.offset}/${d.eventType}/${index}`,
+      ),
+      eventType: d.eventType,
+      occurredAt: now.toISOString(),
+      source: spec.name,
+      correlationId: source.correlationId,
+      causationId: source.eventId,
+      schemaVersion: contractVersions[d.eventType],
+      data: derive(source as never),
+    };
+    try {
+      return validateContract(d.eventType as EventType, event) as AnyEvent;
+    } catch (error) {
+      // Valid input gave invalid output: a bug in a deriver. Dead-letter so it can be re-driven once fixed.
+      throw new PoisonRecord('DerivationFailed', (error as Error).message);
+    }
+  });
+}
+
+function count(counts: BatchCounts, eventType: string, outcome: Outcome, n = 1): void {
+  let entry = counts.get(eventType);
+  if (!entry) {
+    entry = { received: 0, processed: 0, derived: 0, failed: 0, deadLettered: 0 };
+    counts.set(eventType, entry);
+  }
+  entry[outcome] += n;
+}
+
+/** Processes one MSK event. Throws only for a failure that is not about a record (a bug). */
+export async function processBatch(
+  event: MskEvent,
+  invocation: InvocationInfo,
+  deps: ConsumerDependencies,
+): Promise<BatchResult> {
+  const now = deps.now?.() ?? new Date();
+  const counts: BatchCounts = new Map();
+  const outgoing = new Map<string, OutgoingMessage[]>();
+  const push = (topic: string, message: OutgoingMessage) => {
+    const list = outgoing.get(topic) ?? [];
+    list.push(message);
+    outgoing.set(topic, list);
+  };
+  /** Per partition: the lowest offset with something to write, and what each record was. */
+  const firstWrite = new Map<string, number>();
+  const pending: { record: DecodedRecord; eventType: string; derived: number; deadLettered: boolean }[] = [];
+
+  for (const record of decodeMskEvent(event)) {
+    let eventType = 'unknown';
+    try {
+      const source = readEvent(record, deps);
+      eventType = source.eventType;
+      count(counts, eventType, 'received');
+      const derived = deriveEvents(source, record, deps.spec, now);
+      for (const d of derived) {
+        const { topic, message } = eventRecord(d, deps.schemaVersionIds);
+        push(topic.name, message);
+      }
+      if (derived.length > 0 && !firstWrite.has(record.topicPartition))
+        firstWrite.set(record.topicPartition, record.raw.offset);
+      pending.push({ record, eventType, derived: derived.length, deadLettered: false });
+    } catch (error) {
+      if (!(error instanceof PoisonRecord)) throw error;
+      if (eventType === 'unknown') count(counts, eventType, 'received');
+      const letter = deadLetterFor(record, event, error, invocation, now);
+      push(deps.spec.mapping.onFailureTopic, deadLetterMessage(record, letter));
+      if (!firstWrite.has(record.topicPartition)) firstWrite.set(record.topicPartition, record.raw.offset);
+      pending.push({ record, eventType, derived: 0, deadLettered: true });
+      deps.log?.('warn', 'record dead-lettered', {
+        topicPartition: record.topicPartition,
+        offset: record.raw.offset,
+        errorType: error.errorType,
+        reason: error.message,
+      });
+    }
+  }
+
+  const batch: TopicMessages[] = [...outgoing].map(([topic, messages]) => ({ topic, messages }));
+  try {
+    await deps.writer.send(batch);
+  } catch (error) {
+    if (!(error instanceof KafkaUnavailableError)) throw error;
+    const failures = [...firstWrite].map(([topicPartition, offset]) => ({
+      itemIdentifier: { 'topic-partition': topicPartition, offset },
+    }));
+    for (const p of pending) {
+      const lowest = firstWrite.get(p.record.topicPartition);
+      if (lowest !== undefined && p.record.raw.offset >= lowest) count(counts, p.eventType, 'failed');
+      else count(counts, p.eventType, 'processed');
+    }
+    deps.log?.('error', 'writing derived events failed; the partitions will be retried', {
+      error: error.message,
+      retriedFrom: Object.fromEntries(firstWrite),
+    });
+    return { response: { batchItemFailures: failures }, counts };
+  }
+  for (const p of pending) {
+    count(counts, p.eventType, p.deadLettered ? 'deadLettered' : 'processed');
+    if (p.derived > 0) count(counts, p.eventType, 'derived', p.derived);
+  }
+  return { response: { batchItemFailures: [] }, counts };
+}

@@ -1,0 +1,80 @@
+/**
+ * Wiring of a consumer function: the container's producer, Powertools, and the metrics of a batch.
+ * Each consumer's entry file (user.ts, order.ts, payment.ts) is one line that names its spec.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { consumers } from '../../lib/topology';
+import { readEnvironment } from '../shared/env';
+import { sharedProducer } from '../shared/kafka';
+import type { KafkaBatchResponse, MskEvent } from '../shared/msk-event';
+import { observability } from '../shared/observability';
+import { contractOfSchemaVersionId, schemaVersionIds } from '../shared/records';
+import { type BatchCounts, processBatch } from './consumer';
+
+const METRIC_NAMES = {
+  received: 'RecordsReceived',
+  processed: 'RecordsProcessed',
+  derived: 'DerivedEventsEmitted',
+  failed: 'RecordsFailed',
+  deadLettered: 'RecordsDeadLettered',
+} as const;
+
+/** The Lambda handler of the consumer named `name` in lib/topology.ts. */
+export function consumerHandler(name: string) {
+  const spec = consumers.find((c) => c.name === name);
+  if (!spec) throw new Error(`no consumer named "${name}" in lib/topology.ts`);
+  const environment = readEnvironment();
+  const { logger, metrics, tracer } = observability(name);
+  const writer = sharedProducer(environment.kafka, {
+    log: (level, message, details) => logger[level](message, details),
+  });
+  const deps = {
+    spec,
+    writer,
+    schemaVersionIds: schemaVersionIds(environment.schemaVersionIds),
+    contractOf: contractOfSchemaVersionId(environment.schemaVersionIds),
+    log: (level: 'warn' | 'error', message: string, details: Record<string, unknown>) =>
+      logger[level](message, details),
+  };
+
+  /**
+   * One EMF line per metric and (topic, event type), dimensions service, topic and eventType. A single
+   * metric is flushed, and its dimensions cleared, by each addMetric, hence one per line.
+   */
+  const publish = (counts: BatchCounts) => {
+    for (const [eventType, outcome] of counts) {
+      for (const [key, metric] of Object.entries(METRIC_NAMES) as [keyof typeof METRIC_NAMES, string][]) {
+        if (outcome[key] === 0) continue;
+        metrics
+          .singleMetric()
+          .addDimensions({ topic: spec.sourceTopic, eventType })
+          .addMetric(metric, MetricUnit.Count, outcome[key]);
+      }
+    }
+  };
+
+  async function consume(event: MskEvent, context: Context): Promise<KafkaBatchResponse> {
+    const { response, counts } = await processBatch(event, context, deps);
+    publish(counts);
+    const totals = [...counts.values()].reduce(
+      (t, c) => ({
+        received: t.received + c.received,
+        deadLettered: t.deadLettered + c.deadLettered,
+        failed: t.failed + c.failed,
+      }),
+      { received: 0, deadLettered: 0, failed: 0 },
+    );
+    logger.info('batch processed', { ...totals, retried: response.batchItemFailures.length });
+    return response;
+  }
+
+  return middy(consume)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
+}

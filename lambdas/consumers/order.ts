@@ -1,0 +1,4 @@
+/** Lambda entry point of the order-consumer (lib/topology.ts): order-events → derived events and dead letters. */
+import { consumerHandler } from './handler';
+
+export const handler = consumerHandler('order-consumer');

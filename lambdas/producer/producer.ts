@@ -1,0 +1,302 @@
+/**
+ * The producer endpoint's logic, free of Lambda and Kafka wiring so it can be tested directly:
+ * API Gateway (REST, proxy) event in, validated events written to Kafka, response out.
+ *
+ * Routes: `POST /events/{stream}` takes one event; `POST /events/{stream}/batch` takes
+ * `{"events": [...]}` with 1–500 events. A request is checked whole before anything is written:
+ * one bad event rejects the batch and nothing reaches Kafka.
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { Partitioners } from 'kafkajs';
+import { type StreamSpec, streams, type TopicSpec, topicNamed } from '../../lib/topology';
+import { type AnyEvent, contractVersions, isEventType } from '../../schemas/index';
+import { checkContract } from '../../schemas/validator';
+import { KafkaUnavailableError, type KafkaWriter, type OutgoingMessage } from '../shared/kafka';
+import { eventRecord, type SchemaVersionIds } from '../shared/records';
+import { jsonResponse, type RequestIssue, RequestRejected, ServiceUnavailable, toResponse } from './errors';
+
+/** Most events in one batch request. */
+export const MAX_BATCH_EVENTS = 500;
+/**
+ * Largest request body. Lambda's synchronous invocation payload is capped at 6 MB
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html) and API Gateway's at 10 MB
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html); 5 MiB leaves room for
+ * the rest of the proxy event.
+ */
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+/** Room kept in a topic's `max.message.bytes` for the record batch and record overhead. */
+const RECORD_OVERHEAD_BYTES = 1024;
+
+export interface ProducerDependencies {
+  readonly writer: KafkaWriter;
+  readonly schemaVersionIds: SchemaVersionIds;
+  readonly now?: () => Date;
+  readonly newEventId?: () => string;
+}
+
+/** What the endpoint answers for one accepted event. */
+export interface Accepted {
+  readonly eventId: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+const partitioner = Partitioners.DefaultPartitioner();
+/** Partition of `key` on `topic`: Kafka's murmur2 partitioner over the topology's partition count. */
+function partitionOf(topic: TopicSpec, key: string): number {
+  const partitionMetadata = Array.from({ length: topic.partitions }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    replicas: [],
+    isr: [],
+    partitionErrorCode: 0,
+  }));
+  return partitioner({ topic: topic.name, partitionMetadata, message: { key, value: null } });
+}
+
+function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [k, v] of Object.entries(event.headers ?? {}))
+    if (k.toLowerCase() === wanted && v !== undefined) return v;
+  return undefined;
+}
+
+const isJsonMediaType = (value: string) => /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i.test(value.trim());
+
+/** The request body as text, after the media type, size and encoding checks. */
+function bodyText(event: APIGatewayProxyEvent): string {
+  const contentType = header(event, 'content-type');
+  if (!contentType || !isJsonMediaType(contentType)) {
+    throw new RequestRejected(
+      415,
+      'UnsupportedMediaType',
+      `Content-Type must be application/json${contentType ? `, not ${contentType}` : ''}`,
+      [{ location: 'header', path: 'content-type', message: 'must be application/json' }],
+      { accept: 'application/json' },
+    );
+  }
+  const charset = /;\s*charset=([^;\s]+)/i.exec(contentType)?.[1];
+  if (charset && charset.toLowerCase().replaceAll('"', '') !== 'utf-8') {
+    throw new RequestRejected(415, 'UnsupportedMediaType', `charset must be utf-8, not ${charset}`, [
+      { location: 'header', path: 'content-type', message: 'charset must be utf-8' },
+    ]);
+  }
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.byteLength > MAX_BODY_BYTES) {
+    throw new RequestRejected(
+      413,
+      'PayloadTooLarge',
+      `the body is ${bytes.byteLength} bytes; the limit is ${MAX_BODY_BYTES}`,
+    );
+  }
+  if (bytes.byteLength === 0) {
+    throw new RequestRejected(400, 'ValidationError', 'the body is empty', [
+      { location: 'body', path: '', message: 'must be a JSON document' },
+    ]);
+  }
+  if (!event.isBase64Encoded) return raw;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new RequestRejected(400, 'ValidationError', 'the body is not valid UTF-8', [
+      { location: 'body', path: '', message: 'must be UTF-8 encoded' },
+    ]);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RequestRejected(400, 'ValidationError', 'the body is not valid JSON', [
+      { location: 'body', path: '', message: `is not valid JSON: ${(error as Error).message}` },
+    ]);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Fills what the endpoint may fill, then checks the event against its contract and the stream. */
+function prepare(
+  item: unknown,
+  at: string,
+  stream: StreamSpec,
+  defaults: { correlationId: string; occurredAt: string; newEventId: () => string },
+): { event?: AnyEvent; issues: RequestIssue[] } {
+  if (!isObject(item))
+    return { issues: [{ location: 'body', path: at, message: 'must be an event object' }] };
+  const eventType = item.eventType;
+  if (eventType === undefined) {
+    return {
+      issues: [
+        { location: 'body', path: `${at}/eventType`, message: "must have required property 'eventType'" },
+      ],
+    };
+  }
+  if (!isEventType(eventType) || !stream.accepts.includes(eventType)) {
+    const known = isEventType(eventType) ? 'is not accepted on' : 'is not an event type of';
+    return {
+      issues: [
+        {
+          location: 'body',
+          path: `${at}/eventType`,
+          message: `${JSON.stringify(eventType)} ${known} stream "${stream.name}" (accepted: ${stream.accepts.join(', ')})`,
+        },
+      ],
+    };
+  }
+  const event = {
+    ...item,
+    eventId: item.eventId ?? defaults.newEventId(),
+    occurredAt: item.occurredAt ?? defaults.occurredAt,
+    correlationId: item.correlationId ?? defaults.correlationId,
+    schemaVersion: item.schemaVersion ?? contractVersions[eventType],
+  };
+  const issues = checkContract(eventType, event).map((i) => ({
+    location: 'body' as const,
+    path: `${at}${i.path}`,
+    message: i.message,
+  }));
+  return issues.length > 0 ? { issues } : { event: event as AnyEvent, issues };
+}
+
+/** Handles one API Gateway request. Never throws: every outcome is a response. */
+export async function handleRequest(
+  event: APIGatewayProxyEvent,
+  deps: ProducerDependencies,
+): Promise<APIGatewayProxyResult> {
+  const requestId = event.requestContext?.requestId ?? randomUUID();
+  try {
+    return await accept(event, deps, requestId);
+  } catch (error) {
+    return toResponse(error, requestId);
+  }
+}
+
+async function accept(
+  event: APIGatewayProxyEvent,
+  deps: ProducerDependencies,
+  requestId: string,
+): Promise<APIGatewayProxyResult> {
+  if (event.httpMethod !== 'POST') {
+    throw new RequestRejected(
+      405,
+      'MethodNotAllowed',
+      `${event.httpMethod} is not allowed here; use POST`,
+      [],
+      { allow: 'POST' },
+    );
+  }
+  const batch = /\/batch\/?$/.test(event.resource ?? event.path ?? '');
+  const streamName = event.pathParameters?.stream;
+  const stream = streams.find((s) => s.name === streamName);
+  if (!stream) {
+    throw new RequestRejected(400, 'ValidationError', `unknown stream ${JSON.stringify(streamName ?? '')}`, [
+      {
+        location: 'path',
+        path: 'stream',
+        message: `must be one of ${streams.map((s) => s.name).join(', ')}`,
+      },
+    ]);
+  }
+  const body = parseJson(bodyText(event));
+
+  let items: { item: unknown; at: string }[];
+  if (batch) {
+    if (!isObject(body) || !Array.isArray(body.events)) {
+      throw new RequestRejected(400, 'ValidationError', 'a batch is {"events": [...]}', [
+        { location: 'body', path: isObject(body) ? '/events' : '', message: 'must be an array of events' },
+      ]);
+    }
+    if (body.events.length === 0 || body.events.length > MAX_BATCH_EVENTS) {
+      throw new RequestRejected(
+        400,
+        'ValidationError',
+        `a batch holds 1 to ${MAX_BATCH_EVENTS} events, not ${body.events.length}`,
+        [{ location: 'body', path: '/events', message: `must hold 1 to ${MAX_BATCH_EVENTS} events` }],
+      );
+    }
+    const extra = Object.keys(body).filter((k) => k !== 'events');
+    if (extra.length > 0) {
+      throw new RequestRejected(400, 'ValidationError', 'unknown batch property', [
+        { location: 'body', path: '', message: `must not have property ${JSON.stringify(extra[0])}` },
+      ]);
+    }
+    items = body.events.map((item, i) => ({ item, at: `/events/${i}` }));
+  } else {
+    items = [{ item: body, at: '' }];
+  }
+
+  const defaults = {
+    correlationId: header(event, 'x-correlation-id') ?? requestId,
+    occurredAt: (deps.now?.() ?? new Date()).toISOString(),
+    newEventId: deps.newEventId ?? randomUUID,
+  };
+  const issues: RequestIssue[] = [];
+  const events: AnyEvent[] = [];
+  for (const { item, at } of items) {
+    const prepared = prepare(item, at, stream, defaults);
+    issues.push(...prepared.issues);
+    if (prepared.event) events.push(prepared.event);
+  }
+  if (issues.length > 0) {
+    const n = issues.length;
+    throw new RequestRejected(
+      400,
+      'ValidationError',
+      `the request has ${n} problem${n === 1 ? '' : 's'}`,
+      issues.slice(0, 100),
+    );
+  }
+
+  const topic = topicNamed(stream.topic);
+  const limit = topic.maxMessageBytes - RECORD_OVERHEAD_BYTES;
+  const records = events.map((e, i) => {
+    const { message } = eventRecord(e, deps.schemaVersionIds);
+    const size = message.value.byteLength + Buffer.byteLength(message.key);
+    if (size > limit) {
+      throw new RequestRejected(
+        413,
+        'PayloadTooLarge',
+        `an event is ${size} bytes as a record; ${topic.name} takes at most ${limit}`,
+        [
+          {
+            location: 'body',
+            path: items[i]?.at ?? '',
+            message: `is ${size} bytes as a record, more than ${limit}`,
+          },
+        ],
+      );
+    }
+    return {
+      eventId: e.eventId,
+      message: { ...message, partition: partitionOf(topic, message.key) } as OutgoingMessage,
+    };
+  });
+
+  let metadata: Awaited<ReturnType<KafkaWriter['send']>>;
+  try {
+    metadata = await deps.writer.send([{ topic: topic.name, messages: records.map((r) => r.message) }]);
+  } catch (error) {
+    if (error instanceof KafkaUnavailableError)
+      throw new ServiceUnavailable(`events were not accepted: ${error.message}`);
+    throw error;
+  }
+
+  // One produce request writes each partition's messages contiguously, in order, from its base offset.
+  const next = new Map<number, bigint>();
+  for (const m of metadata)
+    if (m.topicName === topic.name) next.set(m.partition, BigInt(m.baseOffset ?? '0'));
+  const accepted: Accepted[] = records.map((r) => {
+    const partition = r.message.partition as number;
+    const offset = next.get(partition);
+    if (offset === undefined) throw new Error(`no acknowledgement for partition ${partition}`);
+    next.set(partition, offset + 1n);
+    return { eventId: r.eventId, topic: topic.name, partition, offset: offset.toString() };
+  });
+  return jsonResponse(202, batch ? { results: accepted } : accepted[0]);
+}

@@ -1,0 +1,109 @@
+/**
+ * Dead-letter records written by the handlers, in the layout Lambda itself writes to a Kafka
+ * on-failure destination (schemas/dead-letter.ts has the contract and its sources), so one re-drive
+ * tool reads both. The failed record travels unchanged: key and value base64 as received, headers
+ * as the byte arrays received, topic, partition, offset and timestamp. The Kafka record written to
+ * `<topic>.dlq` keeps the original key (Lambda does the same), so a key's dead letters stay in order.
+ */
+import type { DeadLetter } from '../../schemas/index';
+import type { OutgoingMessage } from './kafka';
+import type { DecodedRecord, MskEvent } from './msk-event';
+
+/** Why a record can never be processed; becomes `errorInfo`. */
+export class PoisonRecord extends Error {
+  override readonly name = 'PoisonRecord';
+  constructor(
+    /** A short class of failure: `DeserializationError`, `SchemaNotFound`, `ContractViolation`... */
+    readonly errorType: string,
+    message: string,
+    readonly condition: DeadLetter['requestContext']['condition'] = 'RecordRejected',
+    readonly issues: readonly { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface InvocationInfo {
+  readonly awsRequestId: string;
+  readonly invokedFunctionArn: string;
+  readonly functionName: string;
+}
+
+/** Header on the dead-letter Kafka record naming the condition, for consumers that filter by it. */
+export const DEAD_LETTER_CONDITION_HEADER = 'dead-letter-condition';
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** The dead-letter document for `record`. */
+export function deadLetterFor(
+  record: DecodedRecord,
+  event: Pick<MskEvent, 'eventSourceArn' | 'bootstrapServers'>,
+  failure: PoisonRecord,
+  invocation: InvocationInfo,
+  now: Date,
+): DeadLetter {
+  const raw = record.raw;
+  const original = {
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    timestamp: raw.timestamp,
+    timestampType: raw.timestampType,
+    key: raw.key ?? null,
+    value: raw.value ?? null,
+    headers: raw.headers.map((h) => ({ ...h })) as Record<string, number[]>[],
+  };
+  const eventSourceArn = event.eventSourceArn ?? 'unknown';
+  const at = now.toISOString();
+  return {
+    requestContext: {
+      requestId: invocation.awsRequestId,
+      functionArn: invocation.invokedFunctionArn,
+      condition: failure.condition,
+      approximateInvokeCount: 1,
+    },
+    responseContext: null,
+    version: '1.0',
+    timestamp: at,
+    KafkaBatchInfo: {
+      batchSize: 1,
+      eventSourceArn,
+      bootstrapServers: event.bootstrapServers,
+      payloadSize: (raw.key?.length ?? 0) + (raw.value?.length ?? 0),
+      recordInfo: { offset: String(raw.offset), timestamp: new Date(raw.timestamp).toISOString() },
+    },
+    payload: {
+      eventSource: 'aws:kafka',
+      eventSourceArn,
+      bootstrapServers: event.bootstrapServers,
+      records: { [record.topicPartition]: [original] },
+    },
+    errorInfo: {
+      errorType: clip(failure.errorType, 128),
+      errorMessage: clip(failure.message || failure.errorType, 1000),
+      ...(failure.issues.length > 0
+        ? {
+            issues: failure.issues
+              .slice(0, 50)
+              .map((i) => ({ path: clip(i.path, 1024), message: clip(i.message, 1000) })),
+          }
+        : {}),
+      handler: invocation.functionName,
+      attempts: 1,
+      firstFailureAt: at,
+      lastFailureAt: at,
+    },
+  };
+}
+
+/** The Kafka record carrying a dead letter: plain JSON, the original key. */
+export function deadLetterMessage(record: DecodedRecord, letter: DeadLetter): OutgoingMessage {
+  return {
+    key: record.key,
+    value: Buffer.from(JSON.stringify(letter), 'utf8'),
+    headers: {
+      'content-type': 'application/json',
+      [DEAD_LETTER_CONDITION_HEADER]: letter.requestContext.condition,
+    },
+  };
+}

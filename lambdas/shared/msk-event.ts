@@ -1,0 +1,94 @@
+/**
+ * The event an MSK event-source mapping hands to a function, and the one decoder for it.
+ *
+ * Shape (https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html): records grouped under
+ * `"<topic>-<partition>"` keys; key and value base64; headers a list of `{ name: [byte, ...] }`. With
+ * the mapping's schema-registry integration and EventRecordFormat JSON, `value` holds the JSON the
+ * registry deserialized and the record carries `valueSchemaMetadata: { dataFormat, schemaId }`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html); without it,
+ * `value` holds the bytes as produced, Glue header included. Both are handled by the consumer.
+ */
+
+export interface MskSchemaMetadata {
+  readonly dataFormat: string;
+  readonly schemaId: string;
+}
+
+export interface MskRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly timestampType: 'CREATE_TIME' | 'LOG_APPEND_TIME';
+  /** Base64; absent or null for a record without key. */
+  readonly key?: string | null;
+  /** Base64; null for a tombstone. */
+  readonly value?: string | null;
+  readonly headers: readonly Record<string, readonly number[]>[];
+  readonly keySchemaMetadata?: MskSchemaMetadata;
+  readonly valueSchemaMetadata?: MskSchemaMetadata;
+}
+
+export interface MskEvent {
+  readonly eventSource: 'aws:kafka' | 'SelfManagedKafka';
+  readonly eventSourceArn?: string;
+  readonly bootstrapServers: string;
+  readonly records: Readonly<Record<string, readonly MskRecord[]>>;
+}
+
+/**
+ * The partial batch response for Kafka event sources: the failed records' topic-partition and offset.
+ * Lambda resumes each listed partition from its lowest failed offset; an empty list means success.
+ * https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html ("PartialBatchResponse")
+ */
+export interface KafkaBatchResponse {
+  batchItemFailures: { itemIdentifier: { 'topic-partition': string; offset: number } }[];
+}
+
+export interface DecodedRecord {
+  readonly raw: MskRecord;
+  /** `"<topic>-<partition>"`, as in the event and the partial batch response. */
+  readonly topicPartition: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Header values by name, in order (a name may repeat). */
+  readonly headers: ReadonlyMap<string, readonly Buffer[]>;
+}
+
+const fromBase64 = (text: string | null | undefined): Buffer | null =>
+  text === undefined || text === null ? null : Buffer.from(text, 'base64');
+
+/** Every record of the event, partition by partition, each partition in offset order. */
+export function decodeMskEvent(event: MskEvent): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  for (const records of Object.values(event.records ?? {})) {
+    const sorted = [...records].sort((a, b) => a.offset - b.offset);
+    for (const raw of sorted) {
+      const headers = new Map<string, Buffer[]>();
+      for (const header of raw.headers ?? []) {
+        for (const [name, bytes] of Object.entries(header)) {
+          const list = headers.get(name) ?? [];
+          list.push(Buffer.from(bytes.map((b) => b & 0xff)));
+          headers.set(name, list);
+        }
+      }
+      out.push({
+        raw,
+        topicPartition: `${raw.topic}-${raw.partition}`,
+        key: fromBase64(raw.key),
+        value: fromBase64(raw.value),
+        headers,
+      });
+    }
+  }
+  return out;
+}
+
+/** Header bytes as the MSK event carries them. */
+export function headersToMsk(
+  headers: Record<string, string | Buffer | undefined>,
+): Record<string, number[]>[] {
+  return Object.entries(headers)
+    .filter((entry): entry is [string, string | Buffer] => entry[1] !== undefined)
+    .map(([name, value]) => ({ [name]: [...(typeof value === 'string' ? Buffer.from(value) : value)] }));
+}

@@ -1,0 +1,19 @@
+/** Name-based UUIDs (RFC 4122 version 5): the same namespace and name give the same id everywhere. */
+import { createHash } from 'node:crypto';
+
+/** Formats 16 bytes as a canonical lowercase UUID. */
+export function formatUuid(bytes: Uint8Array): string {
+  const h = Buffer.from(bytes.buffer, bytes.byteOffset, 16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The version-5 UUID of `name` in `namespace` (a UUID string). */
+export function uuidV5(namespace: string, name: string): string {
+  const hash = createHash('sha1')
+    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  return formatUuid(hash);
+}

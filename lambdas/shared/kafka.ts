@@ -19,7 +19,9 @@
  *   `maxInFlightRequests: 1` with idempotence, which also keeps per-partition order across retries.
  */
 import './kafkajs-fix';
-import { type IHeaders, Kafka, KafkaJSError, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
+// Only the names Node's CommonJS interop detects are imported by name from kafkajs (Kafka, logLevel,
+// Partitioners...); its error classes are not among them, so errors are recognised by name.
+import { type IHeaders, Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
 import type { KafkaSettings } from './env';
 
 /** Kafka did not take the write in time, or could not be reached: retry later. */
@@ -176,7 +178,7 @@ export class SharedProducer implements KafkaWriter {
       // Start from a fresh connection next time: the broker may have closed an idle one, or moved.
       await this.reset();
       if (error instanceof KafkaUnavailableError) throw error;
-      if (error instanceof KafkaJSError || (error as Error).name?.startsWith('KafkaJS')) {
+      if ((error as Error).name?.startsWith('KafkaJS')) {
         throw new KafkaUnavailableError(`Kafka write failed: ${(error as Error).message}`, { cause: error });
       }
       throw error;

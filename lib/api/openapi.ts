@@ -1,0 +1,204 @@
+/**
+ * The OpenAPI 3.0 document of the producer endpoint, built from the contract schemas and the
+ * topology, so it cannot drift from what the handler accepts. `npm run openapi` writes it to
+ * openapi.json (kept in the repository; a test checks it is current); the local API serves it; the
+ * resilience tests fuzz the endpoint from it.
+ *
+ * OpenAPI 3.0 schemas are a JSON Schema dialect without `const` or `$schema`, so the contracts are
+ * adapted: `const: x` becomes `enum: [x]`, `$schema` is dropped. Fields the endpoint fills when absent
+ * (`eventId`, `occurredAt`, `correlationId`, `schemaVersion`) are optional in requests.
+ */
+import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../../lambdas/producer/producer';
+import { contractSchemas, type EventType } from '../../schemas/index';
+import { streams } from '../topology';
+
+/** Envelope fields the endpoint fills in when a request leaves them out. */
+export const FILLED_BY_ENDPOINT = ['eventId', 'occurredAt', 'correlationId', 'schemaVersion'] as const;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A contract schema as an OpenAPI 3.0 schema object. */
+export function toOpenApiSchema(schema: unknown): Json {
+  if (Array.isArray(schema)) return schema.map(toOpenApiSchema);
+  if (typeof schema !== 'object' || schema === null) return schema as Json;
+  const out: Record<string, Json> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === '$schema') continue;
+    if (key === 'const') out.enum = [value as Json];
+    // patternProperties is not in OpenAPI 3.0; additionalProperties says the same for `^(.*)$`.
+    else if (key === 'patternProperties')
+      out.additionalProperties = toOpenApiSchema(Object.values(value as object)[0]);
+    else out[key] = toOpenApiSchema(value);
+  }
+  return out;
+}
+
+/** The request schema of one event: its contract with the endpoint-filled fields optional. */
+function requestSchema(type: EventType): Json {
+  const schema = toOpenApiSchema(JSON.parse(JSON.stringify(contractSchemas[type]))) as Record<string, Json>;
+  const required = (schema.required as string[]).filter(
+    (f) => !(FILLED_BY_ENDPOINT as readonly string[]).includes(f),
+  );
+  return { ...schema, required };
+}
+
+const errorSchema = {
+  type: 'object',
+  required: ['error', 'message', 'requestId'],
+  properties: {
+    error: { type: 'string', example: 'ValidationError' },
+    message: { type: 'string' },
+    requestId: { type: 'string' },
+    issues: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['location', 'path', 'message'],
+        properties: {
+          location: { type: 'string', enum: ['body', 'path', 'header'] },
+          path: {
+            type: 'string',
+            description: 'JSON Pointer into the body, or the parameter or header name',
+          },
+          message: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
+const acceptedSchema = {
+  type: 'object',
+  required: ['eventId', 'topic', 'partition', 'offset'],
+  properties: {
+    eventId: { type: 'string', format: 'uuid' },
+    topic: { type: 'string' },
+    partition: { type: 'integer', minimum: 0 },
+    offset: {
+      type: 'string',
+      pattern: '^[0-9]+$',
+      description: 'Kafka offset (a 64-bit integer, as a string)',
+    },
+  },
+};
+
+const errors = (withTooLarge: boolean) => ({
+  '400': {
+    description:
+      'Unparsable JSON, a contract violation, an unknown stream or event type; lists every problem.',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+  ...(withTooLarge
+    ? {
+        '413': {
+          description: `The body exceeds ${MAX_BODY_BYTES} bytes, or an event exceeds its topic's record size.`,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      }
+    : {}),
+  '415': {
+    description: 'Content-Type is not application/json (UTF-8).',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+  '503': {
+    description:
+      'Kafka is unreachable or did not acknowledge in time; nothing may have been written. Retry after the given delay, with the same eventIds.',
+    headers: {
+      'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait before retrying' },
+    },
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  },
+});
+
+/** The OpenAPI document. */
+export function buildOpenApiDocument(): Record<string, Json> {
+  const accepted = [...new Set(streams.flatMap((s) => s.accepts))];
+  const schemas: Record<string, Json> = { Error: errorSchema, Accepted: acceptedSchema };
+  for (const type of accepted) schemas[type] = requestSchema(type);
+  const event = {
+    oneOf: accepted.map((t) => ({ $ref: `#/components/schemas/${t}` })),
+    discriminator: { propertyName: 'eventType' },
+  };
+  const streamParameter = {
+    name: 'stream',
+    in: 'path',
+    required: true,
+    schema: { type: 'string', enum: streams.map((s) => s.name) },
+    description: streams.map((s) => `\`${s.name}\` (topic ${s.topic}): ${s.accepts.join(', ')}`).join('; '),
+  };
+  const correlationHeader = {
+    name: 'X-Correlation-Id',
+    in: 'header',
+    required: false,
+    schema: { type: 'string', maxLength: 128 },
+    description: 'Correlation id for events that carry none; defaults to the request id.',
+  };
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'MSK serverless events: producer API',
+      version: '1.0.0',
+      description:
+        'Writes events to Amazon MSK. Each event must be of a type its stream accepts (see the `stream` parameter); ' +
+        'the endpoint fills eventId, occurredAt, correlationId and schemaVersion when absent. A batch is validated whole: ' +
+        'one invalid event rejects it and nothing is written. Delivery is at least once: retry a 503 with the same eventIds.',
+    },
+    paths: {
+      '/events/{stream}': {
+        post: {
+          operationId: 'postEvent',
+          summary: 'Write one event',
+          parameters: [streamParameter, correlationHeader],
+          requestBody: { required: true, content: { 'application/json': { schema: event } } },
+          responses: {
+            '202': {
+              description: 'Written to Kafka.',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } },
+            },
+            ...errors(true),
+          },
+        },
+      },
+      '/events/{stream}/batch': {
+        post: {
+          operationId: 'postEvents',
+          summary: `Write 1 to ${MAX_BATCH_EVENTS} events of one stream`,
+          parameters: [streamParameter, correlationHeader],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['events'],
+                  properties: {
+                    events: { type: 'array', minItems: 1, maxItems: MAX_BATCH_EVENTS, items: event },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '202': {
+              description: 'Every event written, a result per event in request order.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['results'],
+                    properties: {
+                      results: { type: 'array', items: { $ref: '#/components/schemas/Accepted' } },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors(true),
+          },
+        },
+      },
+    },
+    components: { schemas },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Every function loads as Lambda and the local runtime load it: the TypeScript entry under plain
+ * Node (tsx, no bundler interop to paper over CommonJS named exports), and the esbuild bundle CDK
+ * deploys. Loading only: nothing connects to Kafka before the first invocation.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionEntries } from '../../lib/bundling';
+import { consumers } from '../../lib/topology';
+import { type BundleReport, bundleAll } from '../../scripts/bundle';
+
+const run = promisify(execFile);
+const env = { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_TRACE_ENABLED: 'false' };
+const entries = Object.entries(functionEntries(consumers));
+
+async function exportsHandler(args: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, args, { env, timeout: 60_000 });
+  return stdout.trim();
+}
+
+describe('function entry points', () => {
+  it.each(entries)('%s loads under plain Node and exports handler', async (_, entry) => {
+    const script = `import('./${entry}').then(m => console.log(typeof m.handler))`;
+    expect(await exportsHandler(['--import', 'tsx', '-e', script])).toBe('function');
+  });
+});
+
+describe('function bundles', () => {
+  let dir: string;
+  let reports: BundleReport[];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bundles-'));
+    reports = await bundleAll(dir);
+  }, 120_000);
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each(entries)('%s bundle loads under Node and exports handler', async (name) => {
+    const report = reports.find((r) => r.name === name) as BundleReport;
+    const script = `import(${JSON.stringify(`file://${resolve(report.file)}`)}).then(m => console.log(typeof m.handler))`;
+    expect(await exportsHandler(['--input-type=module', '-e', script])).toBe('function');
+    console.log(`${name}: ${(report.bytes / 1024).toFixed(1)} KB minified, ${(report.gzipBytes / 1024).toFixed(1)} KB gzip`);
+  });
+});

@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { buildOpenApiDocument, FILLED_BY_ENDPOINT } from '../../lib/api/openapi';
+import { streams } from '../../lib/topology';
+import { eventExamples } from '../../schemas/examples';
+import type { EventType } from '../../schemas/index';
+
+const document = buildOpenApiDocument() as {
+  paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+  components: { schemas: Record<string, unknown> };
+};
+
+function requestValidator(path: string) {
+  const ajv = new Ajv({ strict: false, allErrors: true, discriminator: true });
+  addFormats(ajv);
+  // OpenAPI 3.0 schemas are close enough to JSON Schema for this check once refs are resolvable.
+  ajv.addSchema({ $id: 'doc', components: document.components }, 'doc');
+  const schema = JSON.parse(
+    JSON.stringify(document.paths[path]?.post.requestBody.content['application/json']?.schema).replaceAll('"#/components', '"doc#/components'),
+  );
+  return ajv.compile(schema);
+}
+
+describe('OpenAPI document', () => {
+  it('is the one in the repository (run npm run openapi after changing a contract)', async () => {
+    const committed = JSON.parse(await readFile('openapi.json', 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(document)));
+  });
+
+  it('describes the two routes the handler serves, for every stream', () => {
+    expect(Object.keys(document.paths).sort()).toEqual(['/events/{stream}', '/events/{stream}/batch']);
+    expect(JSON.stringify(document)).toContain(JSON.stringify(streams.map((s) => s.name)));
+  });
+
+  it('accepts every example of every event a stream accepts, with and without the fields the endpoint fills', () => {
+    const validate = requestValidator('/events/{stream}');
+    for (const type of streams.flatMap((s) => s.accepts) as EventType[]) {
+      for (const example of eventExamples[type]) {
+        expect(validate(example), `${type}: ${JSON.stringify(validate.errors)}`).toBe(true);
+        const bare = Object.fromEntries(Object.entries(example).filter(([k]) => !(FILLED_BY_ENDPOINT as readonly string[]).includes(k)));
+        expect(validate(bare), `${type} without filled fields`).toBe(true);
+      }
+    }
+  });
+
+  it('refuses derived events, unknown types and batches out of bounds', () => {
+    const one = requestValidator('/events/{stream}');
+    expect(one(eventExamples.order_paid[0])).toBe(false);
+    expect(one({ ...eventExamples.user_registered[0], eventType: 'nope' })).toBe(false);
+    const batch = requestValidator('/events/{stream}/batch');
+    expect(batch({ events: [eventExamples.user_login[0]] })).toBe(true);
+    expect(batch({ events: [] })).toBe(false);
+    expect(batch({ events: Array.from({ length: 501 }, () => eventExamples.user_login[0]) })).toBe(false);
+  });
+});

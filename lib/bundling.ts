@@ -7,8 +7,9 @@
  * `@aws-sdk/*` stays external: the nodejs24.x runtime ships AWS SDK for JavaScript v3
  * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html#nodejs-sdk-included).
  */
-import type { BuildOptions } from 'esbuild';
+
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
 
 export const NODE_TARGET = 'node24';
 export const EXTERNAL_MODULES = ['@aws-sdk/*'];
@@ -51,7 +52,9 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
 }
 
 /** Every function's entry file, by function name. */
-export function functionEntries(consumerEntries: readonly { name: string; entry: string }[]): Record<string, string> {
+export function functionEntries(
+  consumerEntries: readonly { name: string; entry: string }[],
+): Record<string, string> {
   return {
     producer: 'lambdas/producer/handler.ts',
     ...Object.fromEntries(consumerEntries.map((c) => [c.name, c.entry])),

@@ -28,12 +28,20 @@ export async function bundleAll(outDir = join('.cache', 'bundles')): Promise<Bun
     await mkdir(join(outDir, name), { recursive: true });
     const result = await build(esbuildOptions(entry, file));
     // Metafile keys are relative to the working directory.
-    const output = Object.entries(result.metafile?.outputs ?? {}).find(([k]) => resolve(k) === resolve(file))?.[1];
+    const output = Object.entries(result.metafile?.outputs ?? {}).find(
+      ([k]) => resolve(k) === resolve(file),
+    )?.[1];
     const inputs = Object.entries(output?.inputs ?? {})
       .map(([path, v]) => ({ path, bytes: v.bytesInOutput }))
       .sort((a, b) => b.bytes - a.bytes);
     const code = await readFile(file);
-    reports.push({ name, file, bytes: code.byteLength, gzipBytes: gzipSync(code).byteLength, largestInputs: inputs });
+    reports.push({
+      name,
+      file,
+      bytes: code.byteLength,
+      gzipBytes: gzipSync(code).byteLength,
+      largestInputs: inputs,
+    });
   }
   return reports;
 }

@@ -8,7 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { consumers } from '../../lib/topology';
+import { type ConsumerSpec, consumers } from '../../lib/topology';
 import { readEnvironment } from '../shared/env';
 import { sharedProducer } from '../shared/kafka';
 import type { KafkaBatchResponse, MskEvent } from '../shared/msk-event';
@@ -26,8 +26,9 @@ const METRIC_NAMES = {
 
 /** The Lambda handler of the consumer named `name` in lib/topology.ts. */
 export function consumerHandler(name: string) {
-  const spec = consumers.find((c) => c.name === name);
-  if (!spec) throw new Error(`no consumer named "${name}" in lib/topology.ts`);
+  const found = consumers.find((c) => c.name === name);
+  if (!found) throw new Error(`no consumer named "${name}" in lib/topology.ts`);
+  const spec: ConsumerSpec = found;
   const environment = readEnvironment();
   const { logger, metrics, tracer } = observability(name);
   const writer = sharedProducer(environment.kafka, {
@@ -61,6 +62,12 @@ export function consumerHandler(name: string) {
   async function consume(event: MskEvent, context: Context): Promise<KafkaBatchResponse> {
     const { response, counts } = await processBatch(event, context, deps);
     publish(counts);
+    metrics.addDimension('topic', spec.sourceTopic);
+    metrics.addMetric(
+      'BatchRecords',
+      MetricUnit.Count,
+      Object.values(event.records).reduce((n, r) => n + r.length, 0),
+    );
     const totals = [...counts.values()].reduce(
       (t, c) => ({
         received: t.received + c.received,

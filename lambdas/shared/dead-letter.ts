@@ -34,6 +34,16 @@ export const DEAD_LETTER_CONDITION_HEADER = 'dead-letter-condition';
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
+/** What the event-source mapping knows of a record it gives up on (the handler leaves these out). */
+export interface DeliveryHistory {
+  /** Invocations that included the record. @default 1 */
+  readonly approximateInvokeCount?: number;
+  /** The last invocation's outcome; null when the function never ran. @default null */
+  readonly responseContext?: DeadLetter['responseContext'];
+  /** When processing the record first failed. @default now */
+  readonly firstFailureAt?: Date;
+}
+
 /** The dead-letter document for `record`. */
 export function deadLetterFor(
   record: DecodedRecord,
@@ -41,6 +51,7 @@ export function deadLetterFor(
   failure: PoisonRecord,
   invocation: InvocationInfo,
   now: Date,
+  history: DeliveryHistory = {},
 ): DeadLetter {
   const raw = record.raw;
   const original = {
@@ -60,9 +71,9 @@ export function deadLetterFor(
       requestId: invocation.awsRequestId,
       functionArn: invocation.invokedFunctionArn,
       condition: failure.condition,
-      approximateInvokeCount: 1,
+      approximateInvokeCount: history.approximateInvokeCount ?? 1,
     },
-    responseContext: null,
+    responseContext: history.responseContext ?? null,
     version: '1.0',
     timestamp: at,
     KafkaBatchInfo: {
@@ -89,8 +100,8 @@ export function deadLetterFor(
           }
         : {}),
       handler: invocation.functionName,
-      attempts: 1,
-      firstFailureAt: at,
+      attempts: Math.max(1, history.approximateInvokeCount ?? 1),
+      firstFailureAt: (history.firstFailureAt ?? now).toISOString(),
       lastFailureAt: at,
     },
   };

@@ -125,6 +125,8 @@ export function createKafka(settings: KafkaSettings, log?: KafkaLog): Kafka {
 export class SharedProducer implements KafkaWriter {
   private producer: Producer | undefined;
   private connecting: Promise<Producer> | undefined;
+  /** Sends run one at a time: kafkajs' idempotent producer is not safe for concurrent sends. */
+  private queue: Promise<unknown> = Promise.resolve();
   private readonly sendTimeoutMs: number;
 
   constructor(
@@ -155,7 +157,13 @@ export class SharedProducer implements KafkaWriter {
     return this.connecting;
   }
 
-  async send(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
+  send(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
+    const result = this.queue.then(() => this.sendNow(batch));
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  private async sendNow(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
     const topicMessages = batch
       .filter((t) => t.messages.length > 0)
       .map((t) => ({ topic: t.topic, messages: t.messages.map((m) => ({ ...m })) }));

@@ -14,7 +14,12 @@ import { consumers } from '../../lib/topology';
 import { type BundleReport, bundleAll } from '../../scripts/bundle';
 
 const run = promisify(execFile);
-const env = { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_TRACE_ENABLED: 'false' };
+const env = {
+  ...process.env,
+  KAFKA_BROKERS: '127.0.0.1:1',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_TRACE_ENABLED: 'false',
+};
 const entries = Object.entries(functionEntries(consumers));
 
 async function exportsHandler(args: string[]): Promise<string> {
@@ -44,6 +49,8 @@ describe('function bundles', () => {
     const report = reports.find((r) => r.name === name) as BundleReport;
     const script = `import(${JSON.stringify(`file://${resolve(report.file)}`)}).then(m => console.log(typeof m.handler))`;
     expect(await exportsHandler(['--input-type=module', '-e', script])).toBe('function');
-    console.log(`${name}: ${(report.bytes / 1024).toFixed(1)} KB minified, ${(report.gzipBytes / 1024).toFixed(1)} KB gzip`);
+    console.log(
+      `${name}: ${(report.bytes / 1024).toFixed(1)} KB minified, ${(report.gzipBytes / 1024).toFixed(1)} KB gzip`,
+    );
   });
 });

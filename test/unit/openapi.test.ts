@@ -18,7 +18,10 @@ function requestValidator(path: string) {
   // OpenAPI 3.0 schemas are close enough to JSON Schema for this check once refs are resolvable.
   ajv.addSchema({ $id: 'doc', components: document.components }, 'doc');
   const schema = JSON.parse(
-    JSON.stringify(document.paths[path]?.post.requestBody.content['application/json']?.schema).replaceAll('"#/components', '"doc#/components'),
+    JSON.stringify(document.paths[path]?.post.requestBody.content['application/json']?.schema).replaceAll(
+      '"#/components',
+      '"doc#/components',
+    ),
   );
   return ajv.compile(schema);
 }
@@ -39,7 +42,9 @@ describe('OpenAPI document', () => {
     for (const type of streams.flatMap((s) => s.accepts) as EventType[]) {
       for (const example of eventExamples[type]) {
         expect(validate(example), `${type}: ${JSON.stringify(validate.errors)}`).toBe(true);
-        const bare = Object.fromEntries(Object.entries(example).filter(([k]) => !(FILLED_BY_ENDPOINT as readonly string[]).includes(k)));
+        const bare = Object.fromEntries(
+          Object.entries(example).filter(([k]) => !(FILLED_BY_ENDPOINT as readonly string[]).includes(k)),
+        );
         expect(validate(bare), `${type} without filled fields`).toBe(true);
       }
     }

@@ -1,0 +1,307 @@
+/**
+ * The local event-source mapping's semantics on the real broker, each with its own topic and group:
+ * batch size, filters, the schema-registry step, partial batch responses, bisection, timeouts,
+ * retries, record age, and the on-failure destination's dead letters.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { SharedProducer } from '../../lambdas/shared/kafka';
+import type { KafkaBatchResponse, MskEvent } from '../../lambdas/shared/msk-event';
+import { eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
+import { type ConsumerSpec, consumers, type TopicSpec, topicNamed } from '../../lib/topology';
+import { LocalEventSourceMapping } from '../../local/esm/poller';
+import { ensureTopics } from '../../local/kafka/topics';
+import { eventExamples } from '../../schemas/examples';
+import type { AnyEvent, DeadLetter } from '../../schemas/index';
+import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
+import { durableProducer, readUntil, testKafka, testWriter, unique } from '../support/kafka-clients';
+
+const brokers = inject('kafkaBrokers');
+let kafka: Kafka;
+let admin: Admin;
+let writer: SharedProducer;
+const running: LocalEventSourceMapping[] = [];
+
+beforeAll(async () => {
+  kafka = testKafka(brokers, 'esm-it');
+  admin = kafka.admin();
+  await admin.connect();
+  writer = testWriter(brokers, 'esm-it');
+});
+afterAll(async () => {
+  await Promise.all(running.map((m) => m.stop()));
+  await writer.disconnect();
+  await admin.disconnect();
+});
+
+/** A copy of the user consumer on its own topic, DLQ and group, with `mapping` overrides. */
+async function isolated(overrides: Partial<ConsumerSpec['mapping']> = {}, extra: Partial<ConsumerSpec> = {}) {
+  const base = consumers.find((c) => c.name === 'user-consumer') as ConsumerSpec;
+  const name = unique('esm');
+  const source: TopicSpec = { ...topicNamed('user-events'), name, partitions: 2 };
+  const dlq: TopicSpec = { ...topicNamed('user-events.dlq'), name: `${name}.dlq`, partitions: 1 };
+  await ensureTopics(admin, [source, dlq]);
+  const spec: ConsumerSpec = {
+    ...base,
+    name,
+    sourceTopic: name,
+    ...extra,
+    mapping: {
+      ...base.mapping,
+      consumerGroupId: name,
+      onFailureTopic: dlq.name,
+      maximumBatchingWindowSeconds: 0,
+      ...overrides,
+    },
+  };
+  return { spec, source: name, dlq: dlq.name };
+}
+
+/** Starts a mapping for `spec` whose handler is `handler`; records every invocation. */
+async function start(
+  spec: ConsumerSpec,
+  handler: (event: MskEvent) => Promise<KafkaBatchResponse | undefined>,
+) {
+  const invocations: MskEvent[] = [];
+  const mapping = new LocalEventSourceMapping({
+    spec,
+    kafka: testKafka(brokers, spec.name),
+    handler: async (event) => {
+      invocations.push(event);
+      return handler(event);
+    },
+    writer,
+    schemaOf: async (id) => contractOfLocalSchemaVersionId(id),
+    bootstrapServers: brokers,
+    eventSourceArn: 'arn:aws:kafka:local:000000000000:cluster/local/local',
+    retryBackoffMs: 10,
+  });
+  running.push(mapping);
+  await mapping.start();
+  return { mapping, invocations };
+}
+
+const ids = schemaVersionIds(undefined);
+/** `n` user events, Glue-framed, keyed so that they spread over partitions; ordered by `seq`. */
+function events(n: number, run: string) {
+  return Array.from({ length: n }, (_, seq) => {
+    const t = (seq % 2 === 0 ? eventExamples.user_registered[0] : eventExamples.user_login[0]) as AnyEvent;
+    return {
+      ...t,
+      eventId: crypto.randomUUID(),
+      correlationId: `${run}-${seq}`,
+      data: { ...t.data, userId: `u-${seq % 3}` },
+    } as AnyEvent;
+  });
+}
+
+async function produce(
+  topic: string,
+  messages: { key: string | null; value: Buffer | null; timestamp?: string }[],
+) {
+  const producer = durableProducer(kafka);
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages });
+  await producer.disconnect();
+}
+
+const framed = (list: AnyEvent[]) =>
+  list.map((e) => ({ key: eventRecord(e, ids).message.key, value: eventRecord(e, ids).message.value }));
+const delivered = (invocations: MskEvent[]) =>
+  invocations.flatMap((e) =>
+    Object.values(e.records)
+      .flat()
+      .map((r) => JSON.parse(Buffer.from(r.value as string, 'base64').toString())),
+  );
+
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}
+
+async function committedAll(spec: ConsumerSpec): Promise<boolean> {
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(spec.sourceTopic),
+    admin.fetchOffsets({ groupId: spec.mapping.consumerGroupId, topics: [spec.sourceTopic] }),
+  ]);
+  return ends.every(
+    (e) =>
+      committed[0]?.partitions.find((p) => p.partition === e.partition)?.offset === e.high || e.high === '0',
+  );
+}
+
+const dlqLetters = async (dlq: string, n: number) =>
+  (await readUntil(kafka, [dlq], () => true, n, 15_000)).map(
+    (m) => JSON.parse(String(m.message.value)) as DeadLetter,
+  );
+
+describe('local event-source mapping', () => {
+  it('delivers JSON in AWS shape, in batches of at most BatchSize, skipping what the filters exclude, then commits', async () => {
+    const { spec, source } = await isolated({ batchSize: 3 });
+    const run = unique('shape');
+    const list = events(12, run);
+    await produce(source, framed(list));
+    const { invocations } = await start(spec, async () => ({ batchItemFailures: [] }));
+    // user_login is not in the user consumer's filter: 6 of the 12 are delivered.
+    await until(() => delivered(invocations).length >= 6);
+    await until(() => false, 300).catch(() => {});
+    const got = delivered(invocations);
+    expect(got.map((e) => e.eventType)).toEqual(Array(6).fill('user_registered'));
+    for (const event of invocations) {
+      const records = Object.values(event.records).flat();
+      expect(records.length).toBeLessThanOrEqual(3);
+      expect(event).toMatchObject({ eventSource: 'aws:kafka', bootstrapServers: brokers });
+      for (const [key, rs] of Object.entries(event.records)) {
+        for (const r of rs) {
+          expect(key).toBe(`${r.topic}-${r.partition}`);
+          expect(r.valueSchemaMetadata).toEqual({ dataFormat: 'JSON', schemaId: ids('user_registered') });
+          expect(r.timestampType).toBe('CREATE_TIME');
+          expect(Buffer.from(r.key as string, 'base64').toString()).toMatch(/^user-u-\d$/);
+        }
+        // Ordered within the partition.
+        const offsets = rs.map((r) => r.offset);
+        expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+      }
+    }
+    await until(() => false, 500).catch(() => {});
+    expect(await committedAll(spec)).toBe(true);
+  });
+
+  it('sends undeserializable and unknown-schema records to the destination before invoking', async () => {
+    const { spec, source, dlq } = await isolated();
+    const good = events(1, unique('sr'))[0] as AnyEvent;
+    await produce(source, [
+      { key: 'user-u-1', value: Buffer.from(JSON.stringify(good)) }, // not Glue-framed
+      {
+        key: 'user-u-1',
+        value: Buffer.concat([Buffer.from([3, 0]), Buffer.alloc(16, 7), Buffer.from('{}')]),
+      },
+      ...framed([good]).map((m) => ({ ...m, key: 'user-u-1' })),
+    ]);
+    const { invocations } = await start(spec, async () => ({ batchItemFailures: [] }));
+    const letters = await dlqLetters(dlq, 2);
+    expect(letters.map((l) => l.requestContext.condition).sort()).toEqual([
+      'DESERIALIZATION_ERROR',
+      'SCHEMA_NOT_FOUND',
+    ]);
+    for (const l of letters) expect(l.requestContext.approximateInvokeCount).toBe(0);
+    await until(() => delivered(invocations).length === 1);
+    expect(delivered(invocations)[0]).toEqual(good);
+  });
+
+  it('resumes a partial batch response from the lowest failed offset, in order', async () => {
+    const { spec, source } = await isolated({ batchSize: 10 });
+    const list = events(10, unique('partial')).filter((e) => e.eventType === 'user_registered');
+    await produce(
+      source,
+      framed(list).map((m) => ({ ...m, key: 'user-u-1' })),
+    );
+    let failedOnce = false;
+    const { invocations } = await start(spec, async (event) => {
+      const records = Object.values(event.records).flat();
+      const third = records.find((r) => r.offset === 2);
+      if (third && !failedOnce) {
+        failedOnce = true;
+        return {
+          batchItemFailures: [
+            {
+              itemIdentifier: {
+                'topic-partition': `${third.topic}-${third.partition}`,
+                offset: third.offset,
+              },
+            },
+          ],
+        };
+      }
+      return { batchItemFailures: [] };
+    });
+    await until(() => delivered(invocations).length >= list.length + 3);
+    const offsetsPerInvocation = invocations.map((e) =>
+      Object.values(e.records)
+        .flat()
+        .map((r) => r.offset),
+    );
+    expect(offsetsPerInvocation[0]).toEqual([0, 1, 2, 3, 4]);
+    expect(offsetsPerInvocation[1]).toEqual([2, 3, 4]);
+    await until(() => false, 300).catch(() => {});
+    expect(await committedAll(spec)).toBe(true);
+  });
+
+  it('bisects a failing batch, retries the poison record, then dead-letters it with its history', async () => {
+    const { spec, source, dlq } = await isolated({
+      batchSize: 8,
+      maximumRetryAttempts: 2,
+      bisectBatchOnFunctionError: true,
+    });
+    const list = events(16, unique('bisect')).filter((e) => e.eventType === 'user_registered');
+    const poisonId = list[5]?.eventId;
+    await produce(
+      source,
+      framed(list).map((m) => ({ ...m, key: 'user-u-2' })),
+    );
+    const { invocations } = await start(spec, async (event) => {
+      const records = Object.values(event.records)
+        .flat()
+        .map((r) => JSON.parse(Buffer.from(r.value as string, 'base64').toString()));
+      if (records.some((e) => e.eventId === poisonId)) throw new Error('cannot process this one');
+      return { batchItemFailures: [] };
+    });
+    const [letter] = await dlqLetters(dlq, 1);
+    expect(letter?.requestContext).toMatchObject({
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: 3,
+    });
+    expect(letter?.responseContext).toMatchObject({ functionError: 'Unhandled' });
+    const original = Object.values(letter?.payload.records ?? {})[0]?.[0];
+    expect(original?.offset).toBe(5);
+    expect(letter?.errorInfo?.errorMessage).toBe('cannot process this one');
+    // Every other record was delivered in a batch that succeeded.
+    await until(() => false, 500).catch(() => {});
+    const succeeded = new Set(
+      invocations
+        .map((e) =>
+          Object.values(e.records)
+            .flat()
+            .map((r) => r.offset),
+        )
+        .filter((offsets) => !offsets.includes(5))
+        .flat(),
+    );
+    expect([...succeeded].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 6, 7]);
+    expect(await committedAll(spec)).toBe(true);
+  });
+
+  it('treats a handler that overruns its timeout as failed', async () => {
+    const { spec, source, dlq } = await isolated(
+      { batchSize: 1, maximumRetryAttempts: 1 },
+      { timeoutSeconds: 1 },
+    );
+    const [slow] = events(1, unique('slow'));
+    await produce(source, framed([slow as AnyEvent]));
+    await start(spec, async () => {
+      await sleep(3000);
+      return { batchItemFailures: [] };
+    });
+    const [letter] = await dlqLetters(dlq, 1);
+    expect(letter?.requestContext).toMatchObject({
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: 2,
+    });
+    expect(letter?.errorInfo?.errorMessage).toMatch(/timed out after 1 s/);
+  });
+
+  it('dead-letters records older than MaximumRecordAgeInSeconds without invoking', async () => {
+    const { spec, source, dlq } = await isolated({ maximumRecordAgeSeconds: 60 });
+    const [old] = events(1, unique('old'));
+    const message = framed([old as AnyEvent])[0] as { key: string; value: Buffer };
+    await produce(source, [{ ...message, timestamp: String(Date.now() - 120_000) }]);
+    const { invocations } = await start(spec, async () => ({ batchItemFailures: [] }));
+    const [letter] = await dlqLetters(dlq, 1);
+    expect(letter?.requestContext.condition).toBe('RecordAgeExceeded');
+    expect(invocations).toHaveLength(0);
+  });
+});

@@ -18,9 +18,13 @@ export interface LoadedFunctions {
 }
 
 /** The environment every local function gets, as the CDK stack sets it in AWS. */
-export function functionEnvironment(brokers: string): Record<string, string> {
+export function functionEnvironment(
+  brokers: string,
+  schemaVersionIds?: Readonly<Record<string, string>>,
+): Record<string, string> {
   return {
     KAFKA_BROKERS: brokers,
+    ...(schemaVersionIds ? { SCHEMA_VERSION_IDS: JSON.stringify(schemaVersionIds) } : {}),
     KAFKA_AUTH: 'plaintext',
     // Metrics are served by the runtime at /metrics; EMF lines would only clutter the console.
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -31,9 +35,9 @@ export function functionEnvironment(brokers: string): Record<string, string> {
 
 export async function loadFunctions(
   brokers: string,
-  options: { bundles?: boolean } = {},
+  options: { bundles?: boolean; schemaVersionIds?: Readonly<Record<string, string>> } = {},
 ): Promise<LoadedFunctions> {
-  Object.assign(process.env, functionEnvironment(brokers));
+  Object.assign(process.env, functionEnvironment(brokers, options.schemaVersionIds));
   const entries = functionEntries(consumers);
   let files: Record<string, string>;
   let origin = 'sources';

@@ -11,7 +11,6 @@ import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { createKafka, SharedProducer } from '../lambdas/shared/kafka';
 import type { KafkaBatchResponse, MskEvent } from '../lambdas/shared/msk-event';
 import { consumers } from '../lib/topology';
-import { contractOfLocalSchemaVersionId } from '../schemas/registry';
 import { createApiServer } from './api/server';
 import { LocalEventSourceMapping } from './esm/poller';
 import { loadFunctions } from './functions';
@@ -20,6 +19,7 @@ import { ensureTopics } from './kafka/topics';
 import type { AsyncHandler } from './lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda';
 import { lagOf, RuntimeMetrics } from './metrics';
+import { schemaRegistryFromEnvironment } from './schema-registry';
 
 export interface RuntimeOptions {
   /** Use this cluster instead of starting one (`KAFKA_BROKERS`). */
@@ -89,6 +89,8 @@ export class LocalRuntime {
     private readonly writer: SharedProducer,
     private readonly cluster: EmbeddedKafka | undefined,
     readonly createdTopics: readonly string[],
+    /** Where schema version ids come from: the contract files or a Glue endpoint. */
+    readonly schemaSource: string,
   ) {}
 
   static async start(options: RuntimeOptions = {}): Promise<LocalRuntime> {
@@ -129,7 +131,11 @@ export class LocalRuntime {
     const admin = kafka.admin();
     await admin.connect();
     const topics = await ensureTopics(admin);
-    const functions = await loadFunctions(brokers, { bundles: options.bundles });
+    const registry = await schemaRegistryFromEnvironment();
+    const functions = await loadFunctions(brokers, {
+      bundles: options.bundles,
+      schemaVersionIds: registry.fromGlue ? registry.ids : undefined,
+    });
     const writer = new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet));
     const metrics = new RuntimeMetrics(admin);
     const eventSourceArn = `arn:aws:kafka:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/local/local`;
@@ -143,7 +149,7 @@ export class LocalRuntime {
             KafkaBatchResponse | undefined
           >,
           writer,
-          schemaOf: async (id) => contractOfLocalSchemaVersionId(id),
+          schemaOf: (id) => registry.schemaOf(id),
           bootstrapServers: brokers as string,
           eventSourceArn,
           observer: {
@@ -196,6 +202,7 @@ export class LocalRuntime {
       writer,
       cluster,
       topics.created,
+      registry.source,
     );
     return runtime;
   }

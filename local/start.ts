@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   say(`topics:       ${runtime.createdTopics.length} created, the rest already there`);
   for (const m of runtime.mappings) say(`mapping:      ${m.name} (${m.state})`);
   say(`functions:    ${runtime.origin}`);
+  say(`schemas:      ${runtime.schemaSource}`);
   say(`API:          ${runtime.apiUrl}/events/{user|order|payment}[/batch]`);
   say(`OpenAPI:      ${runtime.apiUrl}/openapi.json`);
   say(`health:       ${runtime.apiUrl}/health    metrics: ${runtime.apiUrl}/metrics`);

@@ -1,0 +1,67 @@
+/**
+ * Python tools the tests run (moto for the Glue API, cfn-lint for templates), installed from
+ * requirements-dev.txt into .venv on first use, so `npm test` works on a fresh clone. PyPI is reached
+ * through pip's own configuration.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const VENV = resolve('.venv');
+
+/** Path of a tool in .venv/bin, creating the virtualenv and installing requirements-dev.txt if needed. */
+export async function pythonTool(name: string): Promise<string> {
+  const tool = join(VENV, 'bin', name);
+  if (existsSync(tool)) return tool;
+  try {
+    if (!existsSync(join(VENV, 'bin', 'pip'))) await run('python3', ['-m', 'venv', VENV]);
+    await run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '-r', 'requirements-dev.txt'], {
+      timeout: 600_000,
+    });
+  } catch (error) {
+    throw new Error(
+      `could not install the Python test tools into .venv (python3 -m venv; pip install -r requirements-dev.txt): ${(error as Error).message}`,
+    );
+  }
+  if (!existsSync(tool)) throw new Error(`${name} is not in .venv/bin after installing requirements-dev.txt`);
+  return tool;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
+/** A moto server on a loopback port, stood in for AWS APIs that cannot run here. Stop it with `stop()`. */
+export async function startMoto(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
+  const binary = await pythonTool('moto_server');
+  const port = await freePort();
+  const child: ChildProcess = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`);
+      if (response.ok || response.status < 500) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('moto_server did not start within 30 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    endpoint,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}

@@ -114,6 +114,10 @@ export class LocalEventSourceMapping {
       minBytes: windowMs > 0 ? 1024 * 1024 : 1,
       maxBytesPerPartition: MAX_PAYLOAD_BYTES,
       allowAutoTopicCreation: false,
+      // A poller that died without leaving (SIGKILL) is evicted after 10 s rather than kafkajs' 30 s,
+      // so a restarted runtime gets its partitions back quickly.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
       retry: { retries: 10 },
     });
     this.consumer = consumer;

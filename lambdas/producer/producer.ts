@@ -149,12 +149,14 @@ function prepare(
       ],
     };
   }
+  // Only absent fields are filled; an explicit null is the client's value and fails validation.
+  const fill = <T>(value: unknown, fallback: () => T) => (value === undefined ? fallback() : value);
   const event = {
     ...item,
-    eventId: item.eventId ?? defaults.newEventId(),
-    occurredAt: item.occurredAt ?? defaults.occurredAt,
-    correlationId: item.correlationId ?? defaults.correlationId,
-    schemaVersion: item.schemaVersion ?? contractVersions[eventType],
+    eventId: fill(item.eventId, defaults.newEventId),
+    occurredAt: fill(item.occurredAt, () => defaults.occurredAt),
+    correlationId: fill(item.correlationId, () => defaults.correlationId),
+    schemaVersion: fill(item.schemaVersion, () => contractVersions[eventType]),
   };
   const issues = checkContract(eventType, event).map((i) => ({
     location: 'body' as const,
@@ -231,8 +233,18 @@ async function accept(
     items = [{ item: body, at: '' }];
   }
 
+  const correlationHeader = header(event, 'x-correlation-id');
+  if (correlationHeader !== undefined && !/^[\x21-\x7E]{1,128}$/.test(correlationHeader)) {
+    throw new RequestRejected(400, 'ValidationError', 'invalid X-Correlation-Id header', [
+      {
+        location: 'header',
+        path: 'x-correlation-id',
+        message: 'must be 1 to 128 printable ASCII characters without spaces',
+      },
+    ]);
+  }
   const defaults = {
-    correlationId: header(event, 'x-correlation-id') ?? requestId,
+    correlationId: correlationHeader ?? requestId,
     occurredAt: (deps.now?.() ?? new Date()).toISOString(),
     newEventId: deps.newEventId ?? randomUUID,
   };

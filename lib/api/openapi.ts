@@ -115,90 +115,88 @@ export function buildOpenApiDocument(): Record<string, Json> {
   const accepted = [...new Set(streams.flatMap((s) => s.accepts))];
   const schemas: Record<string, Json> = { Error: errorSchema, Accepted: acceptedSchema };
   for (const type of accepted) schemas[type] = requestSchema(type);
-  const event = {
-    oneOf: accepted.map((t) => ({ $ref: `#/components/schemas/${t}` })),
-    discriminator: { propertyName: 'eventType' },
-  };
-  const streamParameter = {
-    name: 'stream',
-    in: 'path',
-    required: true,
-    schema: { type: 'string', enum: streams.map((s) => s.name) },
-    description: streams.map((s) => `\`${s.name}\` (topic ${s.topic}): ${s.accepts.join(', ')}`).join('; '),
-  };
   const correlationHeader = {
     name: 'X-Correlation-Id',
     in: 'header',
     required: false,
-    schema: { type: 'string', maxLength: 128 },
+    schema: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7E]+$' },
     description: 'Correlation id for events that carry none; defaults to the request id.',
   };
+  // One path per stream (API Gateway routes them all through /events/{stream}), so that each
+  // documents exactly the event types its stream accepts.
+  const paths: Record<string, Json> = {};
+  for (const stream of streams) {
+    const event = {
+      oneOf: stream.accepts.map((t) => ({ $ref: `#/components/schemas/${t}` })),
+      discriminator: { propertyName: 'eventType' },
+    };
+    paths[`/events/${stream.name}`] = {
+      post: {
+        operationId: `post${stream.name[0]?.toUpperCase()}${stream.name.slice(1)}Event`,
+        summary: `Write one ${stream.name} event to ${stream.topic}`,
+        parameters: [correlationHeader],
+        requestBody: { required: true, content: { 'application/json': { schema: event } } },
+        responses: {
+          '202': {
+            description: 'Written to Kafka.',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } },
+          },
+          ...errors(true),
+        },
+      },
+    };
+    paths[`/events/${stream.name}/batch`] = {
+      post: {
+        operationId: `post${stream.name[0]?.toUpperCase()}${stream.name.slice(1)}Events`,
+        summary: `Write 1 to ${MAX_BATCH_EVENTS} ${stream.name} events to ${stream.topic}`,
+        parameters: [correlationHeader],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['events'],
+                properties: {
+                  events: { type: 'array', minItems: 1, maxItems: MAX_BATCH_EVENTS, items: event },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'Every event written, a result per event in request order.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['results'],
+                  properties: {
+                    results: { type: 'array', items: { $ref: '#/components/schemas/Accepted' } },
+                  },
+                },
+              },
+            },
+          },
+          ...errors(true),
+        },
+      },
+    };
+  }
   return {
     openapi: '3.0.3',
     info: {
       title: 'MSK serverless events: producer API',
       version: '1.0.0',
       description:
-        'Writes events to Amazon MSK. Each event must be of a type its stream accepts (see the `stream` parameter); ' +
-        'the endpoint fills eventId, occurredAt, correlationId and schemaVersion when absent. A batch is validated whole: ' +
+        'Writes events to Amazon MSK: POST /events/{stream} for one event, POST /events/{stream}/batch for up to ' +
+        `${MAX_BATCH_EVENTS}, where {stream} is ${streams.map((s) => s.name).join(', ')}; each stream accepts its own event types. ` +
+        'The endpoint fills eventId, occurredAt, correlationId and schemaVersion when absent. A batch is validated whole: ' +
         'one invalid event rejects it and nothing is written. Delivery is at least once: retry a 503 with the same eventIds.',
     },
-    paths: {
-      '/events/{stream}': {
-        post: {
-          operationId: 'postEvent',
-          summary: 'Write one event',
-          parameters: [streamParameter, correlationHeader],
-          requestBody: { required: true, content: { 'application/json': { schema: event } } },
-          responses: {
-            '202': {
-              description: 'Written to Kafka.',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } },
-            },
-            ...errors(true),
-          },
-        },
-      },
-      '/events/{stream}/batch': {
-        post: {
-          operationId: 'postEvents',
-          summary: `Write 1 to ${MAX_BATCH_EVENTS} events of one stream`,
-          parameters: [streamParameter, correlationHeader],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['events'],
-                  properties: {
-                    events: { type: 'array', minItems: 1, maxItems: MAX_BATCH_EVENTS, items: event },
-                  },
-                },
-              },
-            },
-          },
-          responses: {
-            '202': {
-              description: 'Every event written, a result per event in request order.',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['results'],
-                    properties: {
-                      results: { type: 'array', items: { $ref: '#/components/schemas/Accepted' } },
-                    },
-                  },
-                },
-              },
-            },
-            ...errors(true),
-          },
-        },
-      },
-    },
+    paths,
     components: { schemas },
   };
 }

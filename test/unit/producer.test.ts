@@ -227,6 +227,21 @@ describe('producer endpoint: rejected requests write nothing', () => {
       status: 415,
     },
     { why: 'GET', options: { method: 'GET', body: null }, status: 405 },
+    {
+      why: 'an explicit null where the endpoint fills absent fields',
+      options: { body: JSON.stringify({ ...registered, schemaVersion: null, eventId: null }) },
+      status: 400,
+      issue: { path: '/schemaVersion' },
+    },
+    {
+      why: 'an X-Correlation-Id header that is too long',
+      options: {
+        body: valid,
+        headers: { 'content-type': 'application/json', 'x-correlation-id': 'c'.repeat(129) },
+      },
+      status: 400,
+      issue: { location: 'header', path: 'x-correlation-id' },
+    },
   ];
 
   it.each(cases)('$why → $status', async ({ options, status, issue }) => {

@@ -27,6 +27,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        test: {
+          // Minutes-long fault tests: `npm run test:resilience` (CI runs it after `npm test`).
+          name: 'resilience',
+          include: ['test/resilience/**/*.test.ts'],
+          globalSetup: ['test/support/node-version.ts', 'test/support/kafka-global-setup.ts'],
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

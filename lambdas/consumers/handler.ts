@@ -9,6 +9,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type ConsumerSpec, consumers } from '../../lib/topology';
+import { withInjectedFailures } from '../shared/chaos';
 import { readEnvironment } from '../shared/env';
 import { sharedProducer } from '../shared/kafka';
 import type { KafkaBatchResponse, MskEvent } from '../shared/msk-event';
@@ -31,9 +32,11 @@ export function consumerHandler(name: string) {
   const spec: ConsumerSpec = found;
   const environment = readEnvironment();
   const { logger, metrics, tracer } = observability(name);
-  const writer = sharedProducer(environment.kafka, {
-    log: (level, message, details) => logger[level](message, details),
-  });
+  const writer = withInjectedFailures(
+    sharedProducer(environment.kafka, {
+      log: (level, message, details) => logger[level](message, details),
+    }),
+  );
   const deps = {
     spec,
     writer,

@@ -1,0 +1,198 @@
+/**
+ * Conservation check for the fault tests: events go in through the local API (a client that retries
+ * what was not acknowledged, with the same eventIds, as the API asks), and afterwards every accepted
+ * event must be reflected by exactly its derived events, transitively (duplicates dropped by
+ * eventId), or sit in a dead-letter topic with a reason. Anything else is a loss.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka } from 'kafkajs';
+import { decode } from '../../lambdas/shared/glue-wire-format';
+import { consumers, dlqOf, topics } from '../../lib/topology';
+import { eventExamples } from '../../schemas/examples';
+import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
+import { readUntil } from '../support/kafka-clients';
+
+/** The source event types of the run and the stream each is posted to. */
+const MIX: { type: EventType; stream: string }[] = [
+  { type: 'user_registered', stream: 'user' },
+  { type: 'order_created', stream: 'order' },
+  { type: 'payment_processed', stream: 'payment' },
+  { type: 'user_deleted', stream: 'user' },
+];
+
+/** Every event type derived from `type`, transitively, with multiplicity. */
+export function derivedFrom(type: EventType): EventType[] {
+  return consumers.flatMap((c) =>
+    (c.flows[type] ?? []).flatMap((d) => [d.eventType, ...derivedFrom(d.eventType)]),
+  );
+}
+
+export interface Sent {
+  readonly event: AnyEvent;
+  readonly stream: string;
+}
+
+/** `count` source events of the mix, tagged with `run` in their correlation id. */
+export function sourceEvents(run: string, count: number): Sent[] {
+  return Array.from({ length: count }, (_, i) => {
+    const { type, stream } = MIX[i % MIX.length] as (typeof MIX)[number];
+    const base = eventExamples[type][0] as AnyEvent;
+    const data = { ...(base.data as Record<string, unknown>) };
+    for (const k of ['userId', 'orderId', 'paymentId'] as const) if (k in data) data[k] = `${k[0]}-${i % 97}`;
+    return {
+      stream,
+      event: { ...base, eventId: crypto.randomUUID(), correlationId: `${run}-${i}`, data } as AnyEvent,
+    };
+  });
+}
+
+/**
+ * Posts every event in batches of `batchSize`, retrying a batch (same eventIds) until it is accepted
+ * or `deadline` passes. Returns the eventIds accepted. `between` runs after each batch (faults).
+ */
+export async function postAll(
+  apiUrl: () => string,
+  sent: readonly Sent[],
+  options: { batchSize?: number; deadlineMs?: number; between?: (batchIndex: number) => Promise<void> } = {},
+): Promise<Set<string>> {
+  const size = options.batchSize ?? 100;
+  const accepted = new Set<string>();
+  const deadline = Date.now() + (options.deadlineMs ?? 600_000);
+  // Group by stream, keep order within a stream.
+  const byStream = new Map<string, Sent[]>();
+  for (const s of sent) byStream.set(s.stream, [...(byStream.get(s.stream) ?? []), s]);
+  const queue: { stream: string; events: AnyEvent[] }[] = [];
+  for (const [stream, list] of byStream) {
+    for (let i = 0; i < list.length; i += size)
+      queue.push({ stream, events: list.slice(i, i + size).map((s) => s.event) });
+  }
+  for (const [index, batch] of queue.entries()) {
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`batch ${index} not accepted before the deadline`);
+      try {
+        const response = await fetch(`${apiUrl()}/events/${batch.stream}/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ events: batch.events }),
+          signal: AbortSignal.timeout(30_000),
+        });
+        if (response.status === 202) {
+          for (const e of batch.events) accepted.add(e.eventId);
+          break;
+        }
+        if (response.status < 500)
+          throw new Error(`batch ${index} refused with ${response.status}: ${await response.text()}`);
+      } catch (error) {
+        if ((error as Error).message.startsWith(`batch ${index} refused`)) throw error;
+      }
+      await sleep(250);
+    }
+    await options.between?.(index);
+  }
+  return accepted;
+}
+
+export interface ConservationReport {
+  readonly table: Record<string, number>;
+  readonly missing: string[];
+}
+
+/**
+ * Reads the derived and dead-letter topics until every accepted event is accounted for or
+ * `timeoutMs` passes, and returns the in/out table.
+ */
+export async function account(
+  kafka: Kafka,
+  run: string,
+  sent: readonly Sent[],
+  accepted: ReadonlySet<string>,
+  timeoutMs = 180_000,
+): Promise<ConservationReport> {
+  const expected = new Map<string, EventType[]>();
+  for (const s of sent)
+    if (accepted.has(s.event.eventId)) expected.set(s.event.eventId, derivedFrom(s.event.eventType).sort());
+  const derivedTopics = topics.filter((t) => t.carries !== 'dead_letter').map((t) => t.name);
+  const dlqTopics = consumers.map((c) => dlqOf(c.sourceTopic));
+  const derived = new Map<string, AnyEvent>(); // by eventId: duplicates dropped
+  const deadLettered = new Set<string>();
+  let duplicates = 0;
+  const deadline = Date.now() + timeoutMs;
+  let missing: string[] = [...expected.keys()];
+  const rootOf = new Map<string, string>(); // derived eventId → source eventId
+  while (Date.now() < deadline) {
+    const messages = await readUntil(
+      kafka,
+      [...derivedTopics, ...dlqTopics],
+      () => true,
+      Number.POSITIVE_INFINITY,
+      8000,
+    );
+    derived.clear();
+    deadLettered.clear();
+    duplicates = 0;
+    for (const m of messages) {
+      if (!m.message.value) continue;
+      if (m.topic.endsWith('.dlq')) {
+        const letter = JSON.parse(m.message.value.toString()) as DeadLetter;
+        const value = Object.values(letter.payload.records)[0]?.[0]?.value;
+        try {
+          const bytes = Buffer.from(value ?? '', 'base64');
+          const event = JSON.parse((bytes[0] === 3 ? decode(bytes).payload : bytes).toString()) as AnyEvent;
+          if (event.correlationId?.startsWith(`${run}-`)) deadLettered.add(event.eventId);
+        } catch {
+          // a poison record of another test
+        }
+        continue;
+      }
+      let event: AnyEvent;
+      try {
+        event = JSON.parse(decode(m.message.value).payload.toString()) as AnyEvent;
+      } catch {
+        continue;
+      }
+      if (!event.correlationId.startsWith(`${run}-`) || !event.causationId) continue;
+      if (derived.has(event.eventId)) duplicates++;
+      else derived.set(event.eventId, event);
+    }
+    rootOf.clear();
+    for (const e of derived.values()) rootOf.set(e.eventId, e.causationId as string);
+    const root = (id: string): string => {
+      let at = id;
+      for (let hops = 0; hops < 5 && rootOf.has(at); hops++) at = rootOf.get(at) as string;
+      return at;
+    };
+    const reflected = new Map<string, EventType[]>();
+    for (const e of derived.values())
+      reflected.set(root(e.eventId), [...(reflected.get(root(e.eventId)) ?? []), e.eventType]);
+    missing = [...expected]
+      .filter(([id, types]) => {
+        if (deadLettered.has(id)) return false;
+        return JSON.stringify((reflected.get(id) ?? []).sort()) !== JSON.stringify(types);
+      })
+      .map(([id]) => id);
+    if (missing.length === 0) break;
+    await sleep(2000);
+  }
+  const totalDerivedExpected = [...expected.values()].reduce((n, t) => n + t.length, 0);
+  return {
+    table: {
+      'events sent': sent.length,
+      'events accepted (202)': accepted.size,
+      'derived events expected': totalDerivedExpected,
+      'derived events found (unique eventIds)': derived.size,
+      'duplicate derived records dropped': duplicates,
+      'accepted events dead-lettered': deadLettered.size,
+      'accepted events not accounted for': missing.length,
+    },
+    missing,
+  };
+}
+
+export function printTable(title: string, table: Record<string, number>): void {
+  const width = Math.max(...Object.keys(table).map((k) => k.length));
+  console.log(
+    `\n${title}\n${Object.entries(table)
+      .map(([k, v]) => `  ${k.padEnd(width)}  ${String(v).padStart(7)}`)
+      .join('\n')}\n`,
+  );
+}

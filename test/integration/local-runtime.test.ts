@@ -2,7 +2,6 @@
  * `npm start`'s runtime end to end on the real broker: HTTP in, derived events and dead letters out,
  * through the same handlers and the local event-source mappings.
  */
-import { createServer } from 'node:net';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decode } from '../../lambdas/shared/glue-wire-format';
@@ -11,19 +10,11 @@ import { LocalRuntime } from '../../local/runtime';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
 import { durableProducer, readUntil, testKafka, unique } from '../support/kafka-clients';
+import { freePort } from '../support/runtime-process';
 
 const brokers = inject('kafkaBrokers');
 let runtime: LocalRuntime;
 let kafka: Kafka;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   kafka = testKafka(brokers, 'runtime-it');

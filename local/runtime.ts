@@ -20,6 +20,7 @@ import type { AsyncHandler } from './lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda';
 import { lagOf, RuntimeMetrics } from './metrics';
 import { schemaRegistryFromEnvironment } from './schema-registry';
+import { liveView } from './view/routes';
 
 export interface RuntimeOptions {
   /** Use this cluster instead of starting one (`KAFKA_BROKERS`). */
@@ -169,7 +170,16 @@ export class LocalRuntime {
     for (const m of mappings) await m.start();
 
     let runtime: LocalRuntime | undefined;
+    // The live view (GET /, /api/overview, POST /api/redrive) reads and re-drives with the runtime's
+    // own client and admin.
+    const view = liveView({
+      clients: { kafka, admin },
+      brokers,
+      mappings: () => mappings.map((m) => ({ name: m.name, state: m.state, lastError: m.lastError ?? null })),
+    });
     const server = createApiServer({
+      pages: view.pages,
+      actions: view.actions,
       producer: functions.producer as AsyncHandler<APIGatewayProxyEvent, APIGatewayProxyResult>,
       health: async () => (runtime ? runtime.health() : { healthy: false, status: 'starting' }),
       metrics: async () => ({

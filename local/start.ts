@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   say(`functions:    ${runtime.origin}`);
   say(`schemas:      ${runtime.schemaSource}`);
   say(`API:          ${runtime.apiUrl}/events/{user|order|payment}[/batch]`);
+  say(`live view:    ${runtime.apiUrl}/`);
   say(`OpenAPI:      ${runtime.apiUrl}/openapi.json`);
   say(`health:       ${runtime.apiUrl}/health    metrics: ${runtime.apiUrl}/metrics`);
   say(`ready in ${runtime.startedInMs} ms; Ctrl-C stops`);

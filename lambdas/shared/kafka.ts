@@ -21,7 +21,7 @@
 import './kafkajs-fix';
 // Only the names Node's CommonJS interop detects are imported by name from kafkajs (Kafka, logLevel,
 // Partitioners...); its error classes are not among them, so errors are recognised by name.
-import { type IHeaders, Kafka, logLevel, type Producer, type RecordMetadata } from 'kafkajs';
+import { type IHeaders, Kafka, logLevel, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 import type { KafkaSettings } from './env';
 
 /** Kafka did not take the write in time, or could not be reached: retry later. */
@@ -143,7 +143,10 @@ export class SharedProducer implements KafkaWriter {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 },
+        // The Java client's murmur2 partitioner (kafkajs' default since 2.0), named so kafkajs does not warn.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // No retry limit here: kafkajs keeps an idempotent producer's retries unlimited (a limit can
+        // break its ordering guarantee); the send deadline above bounds how long a caller waits.
       });
       producer.on(producer.events.DISCONNECT, () => {
         if (this.producer === producer) this.producer = undefined;

@@ -11,6 +11,9 @@ import { MAX_BODY_BYTES } from '../../lambdas/producer/producer';
 import { buildOpenApiDocument } from '../../lib/api/openapi';
 import { type AsyncHandler, invoke } from '../lambda';
 
+/** Largest body an extra POST route reads; its requests are small JSON documents. */
+export const ACTION_BODY_LIMIT = 64 * 1024;
+
 const ROUTES: { pattern: RegExp; resource: string }[] = [
   { pattern: /^\/events\/([^/]+)\/batch\/?$/, resource: '/events/{stream}/batch' },
   { pattern: /^\/events\/([^/]+)\/?$/, resource: '/events/{stream}' },
@@ -23,6 +26,13 @@ export interface ApiServerOptions {
   /** Extra GET routes (the live view). */
   readonly pages?: Readonly<
     Record<string, (req: IncomingMessage) => Promise<{ status?: number; contentType: string; body: string }>>
+  >;
+  /** Extra POST routes (the live view's actions), given the body read up to {@link ACTION_BODY_LIMIT}. */
+  readonly actions?: Readonly<
+    Record<
+      string,
+      (req: IncomingMessage, body: Buffer) => Promise<{ status?: number; contentType: string; body: string }>
+    >
   >;
   readonly onRequest?: (route: string, status: number, stream: string | undefined, body: string) => void;
   /** Producer function timeout. @default 30 */
@@ -164,6 +174,18 @@ export function createApiServer(options: ApiServerOptions): Server {
         send(res, response.statusCode, headers, payload);
         options.onRequest?.(route.resource, response.statusCode, stream, payload);
         return;
+      }
+      const action = req.method === 'POST' ? options.actions?.[url.pathname] : undefined;
+      if (action) {
+        const body = await readBody(req, ACTION_BODY_LIMIT);
+        if (!body) {
+          return json(res, 413, {
+            error: 'PayloadTooLarge',
+            message: `the body is larger than ${ACTION_BODY_LIMIT} bytes`,
+          });
+        }
+        const result = await action(req, body);
+        return send(res, result.status ?? 200, { 'content-type': result.contentType }, result.body);
       }
       req.resume();
       if (req.method === 'GET' && url.pathname === '/openapi.json')

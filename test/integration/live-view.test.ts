@@ -1,0 +1,264 @@
+/**
+ * The live view of `npm start` in a real browser (headless Chromium through playwright-core) against
+ * the runtime on the real broker: topics and their counts, mapping lag, an event with the event it
+ * caused, dead letters with their reasons, and a re-drive from the page that the pipeline then
+ * processes. Leaves a screenshot in test-artifacts/live-view.png.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Kafka } from 'kafkajs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { deadLetterFor, deadLetterMessage, PoisonRecord } from '../../lambdas/shared/dead-letter';
+import type { SharedProducer } from '../../lambdas/shared/kafka';
+import { decodeMskEvent } from '../../lambdas/shared/msk-event';
+import { eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
+import { consumers, topics } from '../../lib/topology';
+import { REDRIVEN_FROM_HEADER } from '../../local/cli/redrive';
+import { LocalRuntime } from '../../local/runtime';
+import type { Overview } from '../../local/view/overview';
+import { eventExamples } from '../../schemas/examples';
+import type { AnyEvent } from '../../schemas/index';
+import { mskRecord } from '../fixtures/msk';
+import { durableProducer, readUntil, testKafka, testWriter, unique } from '../support/kafka-clients';
+
+/** Debian's package; CI installs it with `apt-get install -y chromium`. Never a downloaded browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT = 'test-artifacts/live-view.png';
+
+const brokers = inject('kafkaBrokers');
+let runtime: LocalRuntime;
+let kafka: Kafka;
+let writer: SharedProducer;
+let browser: Browser | undefined;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  kafka = testKafka(brokers, 'view-it');
+  writer = testWriter(brokers, 'view-it');
+  runtime = await LocalRuntime.start({ brokers, apiPort: await freePort() });
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await writer?.disconnect();
+  await runtime?.stop();
+});
+
+/**
+ * Headless Chromium, launched by the test that needs it so that a missing browser fails that test
+ * (counted as failed in CI's totals) rather than the file's setup (which would only skip it).
+ */
+async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}; install it with: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`,
+    );
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  return browser;
+}
+
+const post = (path: string, body: unknown, contentType = 'application/json') =>
+  fetch(`${runtime.apiUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body: JSON.stringify(body),
+  });
+
+const decodeEvent = (value: Buffer | null) => {
+  try {
+    return value ? (JSON.parse(value.subarray(18).toString()) as AnyEvent) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Waits for `selector` on the page, which refreshes itself every 2 s. */
+const shown = (page: Page, selector: string) =>
+  page.locator(selector).first().waitFor({ state: 'visible', timeout: 30_000 });
+
+describe('live view', () => {
+  it('serves the overview as JSON and refuses re-drive requests it cannot honour', async () => {
+    const overview = (await (await fetch(`${runtime.apiUrl}/api/overview`)).json()) as Overview;
+    expect(overview.topics.map((t) => t.name)).toEqual(topics.map((t) => t.name));
+    expect(overview.mappings.map((m) => m.name)).toEqual(consumers.map((c) => c.name));
+    expect(overview.mappings.every((m) => m.state === 'running')).toBe(true);
+
+    // A cross-site form can only send form or text types; the action insists on JSON.
+    expect((await post('/api/redrive', { topic: 'user-events.dlq' }, 'text/plain')).status).toBe(415);
+    const notDlq = await post('/api/redrive', { topic: 'user-events' });
+    expect(notDlq.status).toBe(400);
+    expect(((await notDlq.json()) as { message: string }).message).toMatch(/not a dead-letter topic/);
+    expect((await post('/api/redrive', { topic: 'user-events.dlq', offset: 3 })).status).toBe(400);
+    // Existing routes are unchanged: other POSTs are still unknown.
+    expect((await post('/admin', {})).status).toBe(404);
+  });
+
+  it('shows topics, lag, an event and its derived event, dead letters, and re-drives one from the page', async () => {
+    const chrome = await launchChromium();
+    const run = unique('view');
+
+    // An event through the API, and what the user consumer derives from it.
+    const posted = await post('/events/user', {
+      ...eventExamples.user_registered[0],
+      eventId: undefined,
+      correlationId: `${run}-posted`,
+      data: { ...eventExamples.user_registered[0]?.data, userId: `${run}-p` },
+    });
+    expect(posted.status).toBe(202);
+    const { eventId } = (await posted.json()) as { eventId: string };
+    await readUntil(kafka, ['email-events'], (m) => decodeEvent(m.message.value)?.causationId === eventId, 1);
+
+    // A poison record, which the runtime's mapping dead-letters with its reason.
+    const poisonKey = `user-${run}-poison`;
+    const producer = durableProducer(kafka);
+    await producer.connect();
+    await producer.send({
+      topic: 'user-events',
+      acks: -1,
+      messages: [{ key: poisonKey, value: Buffer.from('{"eventType":') }],
+    });
+    await producer.disconnect();
+    await readUntil(kafka, ['user-events.dlq'], (m) => m.message.key?.toString() === poisonKey, 1);
+
+    // A valid event dead-lettered after its retries ran out (say, a downstream outage), as the mapping
+    // writes it: re-driving it now succeeds. Its source offset is made up: it never reached the topic.
+    const stranded = {
+      ...(eventExamples.user_registered[0] as AnyEvent),
+      eventId: crypto.randomUUID(),
+      correlationId: `${run}-stranded`,
+      data: { ...eventExamples.user_registered[0]?.data, userId: `${run}-s` },
+    } as AnyEvent;
+    const { message } = eventRecord(stranded, schemaVersionIds(undefined));
+    const [record] = decodeMskEvent({
+      eventSource: 'aws:kafka',
+      bootstrapServers: brokers,
+      records: {
+        'user-events-0': [
+          mskRecord({
+            topic: 'user-events',
+            partition: 0,
+            offset: 1_000_000,
+            key: message.key,
+            value: message.value,
+            headers: message.headers as Record<string, string>,
+          }),
+        ],
+      },
+    });
+    if (!record) throw new Error('no record');
+    const letter = deadLetterFor(
+      record,
+      { eventSourceArn: 'arn:aws:kafka:local:000000000000:cluster/local/local', bootstrapServers: brokers },
+      new PoisonRecord('RetriesExhausted', 'the handler timed out 6 times', 'RetriesExhausted'),
+      {
+        awsRequestId: crypto.randomUUID(),
+        invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:user-consumer',
+        functionName: 'user-consumer',
+      },
+      new Date(),
+      { approximateInvokeCount: 6 },
+    );
+    await writer.send([{ topic: 'user-events.dlq', messages: [deadLetterMessage(record, letter)] }]);
+
+    const page = await chrome.newPage({ viewport: { width: 1400, height: 1000 } });
+    const failures: string[] = [];
+    page.on('pageerror', (e) => failures.push(e.message));
+    page.on('requestfailed', (r) => failures.push(`${r.url()} ${r.failure()?.errorText}`));
+    // Nothing but the local API may be fetched: no CDN, no fonts, no analytics.
+    page.on('request', (r) => {
+      if (!r.url().startsWith(runtime.apiUrl) && !r.url().startsWith('data:'))
+        failures.push(`external ${r.url()}`);
+    });
+    await page.goto(`${runtime.apiUrl}/`);
+    await shown(page, 'body[data-loaded]');
+
+    // Topics and their counts.
+    for (const t of topics) await shown(page, `#topics tr[data-topic="${t.name}"]`);
+    const userEvents = Number(
+      await page
+        .locator('#topics tr[data-topic="user-events"] td[data-messages]')
+        .getAttribute('data-messages'),
+    );
+    expect(userEvents).toBeGreaterThanOrEqual(2);
+
+    // Lag per mapping: all caught up once the records above were processed.
+    for (const c of consumers) await shown(page, `#mappings tr[data-mapping="${c.name}"] td[data-lag="0"]`);
+
+    // The posted event with the event it caused, nested under it.
+    const source = `#events li[data-correlation-id="${run}-posted"][data-event-type="user_registered"]`;
+    await shown(
+      page,
+      `${source} > ul.derived > li[data-event-type="welcome_email_sent"][data-causation-id="${eventId}"]`,
+    );
+    expect(await page.locator(source).getAttribute('data-event-id')).toBe(eventId);
+
+    // Dead letters with their reasons.
+    const poisonRow = page.locator(`#dead-letters tr[data-key="${poisonKey}"]`);
+    await poisonRow.waitFor({ timeout: 30_000 });
+    expect(await poisonRow.textContent()).toContain('DESERIALIZATION_ERROR');
+    expect(await poisonRow.textContent()).toContain('shorter than the 18-byte Glue Schema Registry header');
+    const strandedRow = page.locator(`#dead-letters tr[data-key="user-${run}-s"]`);
+    await strandedRow.waitFor({ timeout: 30_000 });
+    expect(await strandedRow.textContent()).toContain('RetriesExhausted');
+    expect(await strandedRow.textContent()).toContain('the handler timed out 6 times');
+
+    // Re-drive from the page: the row turns re-driven, the event reaches the consumer, which derives
+    // its welcome e-mail, shown under it.
+    await strandedRow.locator('button[data-redrive]').click();
+    await shown(page, '#flash:has-text("Re-driven")');
+    await strandedRow.locator('[data-redriven="true"]').waitFor({ timeout: 30_000 });
+    const redriven = `#events li[data-event-id="${stranded.eventId}"]`;
+    await shown(page, `${redriven} [data-redriven-from]`);
+    await shown(page, `${redriven} > ul.derived > li[data-event-type="welcome_email_sent"]`);
+    const id = (await strandedRow.getAttribute('data-dead-letter')) as string;
+    expect(await page.locator(`${redriven} [data-redriven-from]`).getAttribute('data-redriven-from')).toBe(
+      id,
+    );
+
+    // On Kafka: the original, byte for byte, with the redriven-from header, and its derived event.
+    const [copy] = await readUntil(
+      kafka,
+      ['user-events'],
+      (m) => m.message.headers?.[REDRIVEN_FROM_HEADER]?.toString() === id,
+      1,
+    );
+    expect(copy?.message.value).toEqual(message.value);
+    expect(copy?.message.key?.toString()).toBe(message.key);
+    // A second click has nothing left to do: the button is gone, and the API agrees.
+    expect(await strandedRow.locator('button[data-redrive]').count()).toBe(0);
+    const [dlq, partition, offset] = id.split('/');
+    const again = (await (
+      await post('/api/redrive', { topic: dlq, partition: Number(partition), offset })
+    ).json()) as {
+      redriven: unknown[];
+      alreadyRedriven: number;
+    };
+    expect(again).toMatchObject({ redriven: [], alreadyRedriven: 1 });
+
+    await mkdir('test-artifacts', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.close();
+    expect(failures).toEqual([]);
+  });
+});

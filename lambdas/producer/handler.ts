@@ -22,6 +22,7 @@ const writer = sharedProducer(environment.kafka, {
 const ids = schemaVersionIds(environment.schemaVersionIds);
 
 async function produce(event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> {
+  logger.appendKeys({ correlationId: event.requestContext?.requestId });
   const response = await handleRequest(event, { writer, schemaVersionIds: ids });
   const stream = event.pathParameters?.stream ?? 'unknown';
   if (response.statusCode === 202) {
@@ -42,5 +43,5 @@ async function produce(event: APIGatewayProxyEvent, _context: Context): Promise<
 
 export const handler = middy(produce)
   .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger, { correlationIdPath: 'requestContext.requestId' }))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

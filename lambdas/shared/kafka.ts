@@ -97,7 +97,8 @@ export function createKafka(settings: KafkaSettings, log?: KafkaLog): Kafka {
               level: logLevel;
               log: { message: string } & Record<string, unknown>;
             }) => {
-              const { message, ...details } = entry;
+              // kafkajs' own timestamp and logger name would clash with the logger's reserved keys.
+              const { message, timestamp: _t, logger: _l, ...details } = entry;
               log(NAMES[level] ?? 'info', `kafkajs: ${message}`, details);
             },
         }
@@ -145,8 +146,9 @@ export class SharedProducer implements KafkaWriter {
         allowAutoTopicCreation: false,
         // The Java client's murmur2 partitioner (kafkajs' default since 2.0), named so kafkajs does not warn.
         createPartitioner: Partitioners.DefaultPartitioner,
-        // No retry limit here: kafkajs keeps an idempotent producer's retries unlimited (a limit can
-        // break its ordering guarantee); the send deadline above bounds how long a caller waits.
+        // No retry limit: kafkajs warns that a limit can break an idempotent producer's guarantees;
+        // the send deadline bounds how long a caller waits, and a failed send drops the producer.
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 3000 },
       });
       producer.on(producer.events.DISCONNECT, () => {
         if (this.producer === producer) this.producer = undefined;

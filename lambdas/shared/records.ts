@@ -26,13 +26,20 @@ export const FRAMED_JSON = 'application/vnd.aws.glue.schema-registry+json';
 export type SchemaVersionIds = (name: ContractName) => string;
 
 /**
- * Schema version ids from the deployment (`SCHEMA_VERSION_IDS`, Glue's ids), falling back to the
- * local, definition-derived ids where the deployment gives none (local runtime and tests).
+ * Schema version ids from the deployment (`SCHEMA_VERSION_IDS`, Glue's ids), or, when it gives none,
+ * the local ids derived from the contract definitions (local runtime and tests).
  */
 export function schemaVersionIds(
   fromEnvironment: Partial<Record<ContractName, string>> | undefined,
 ): SchemaVersionIds {
-  return (name) => fromEnvironment?.[name]?.toLowerCase() ?? localSchemaVersionId(name);
+  if (!fromEnvironment) return localSchemaVersionId;
+  // A deployment that names its ids must name every id the function writes: a local id would not
+  // be in its Glue registry, and the consumers' mappings would dead-letter the record.
+  return (name) => {
+    const id = fromEnvironment[name];
+    if (!id) throw new Error(`SCHEMA_VERSION_IDS has no schema version id for "${name}"`);
+    return id.toLowerCase();
+  };
 }
 
 /** The reverse: which contract a schema version id belongs to. */

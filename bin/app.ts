@@ -4,16 +4,20 @@
  * typed config that the stacks receive. `npx cdk synth` needs no AWS credentials.
  */
 import { App } from 'aws-cdk-lib';
-import { loadConfig } from '../lib/config';
-import { ContractsStack } from '../lib/stacks/contracts-stack';
+import { ConfigError, loadConfig } from '../lib/config';
+import { addDeployment } from '../lib/stacks/app';
+import { TopologyError } from '../lib/topology';
 
 const app = new App();
-const config = loadConfig((key) => app.node.tryGetContext(key));
-
-new ContractsStack(app, `${config.stage}-contracts`, {
-  config,
-  env: config.env,
-  description: 'Event contracts (AWS Glue Schema Registry) of the MSK event-processing system.',
-});
-
+try {
+  const config = loadConfig((key) => app.node.tryGetContext(key));
+  addDeployment(app, config);
+} catch (error) {
+  // A bad context value or topology is the user's to fix: say what is wrong, without a stack trace.
+  if (error instanceof ConfigError || error instanceof TopologyError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
 app.synth();

@@ -2,21 +2,124 @@
  * Deployment configuration: read once in bin/app.ts from CDK context (`-c key=value` or cdk.json)
  * and the environment, validated, and passed to the stacks as a typed object. Nothing else reads
  * context or environment variables.
+ *
+ * Every key, its default per profile and what it changes is listed in docs/deploy.md ("Configuration");
+ * {@link CONTEXT_KEYS} is that list in code, and a test keeps the two in step.
  */
+
+/** Sizing and safety defaults: `dev` is small and cheap, `prod` is sized and guarded for production. */
+export type Profile = 'dev' | 'prod';
+
+/** Stage names that imply their profile; any other stage name must say which profile it uses. */
+export const KNOWN_STAGES: Readonly<Record<string, Profile>> = { dev: 'dev', prod: 'prod' };
+
+export type BrokerType = 'standard' | 'express';
+export type ApiAuth = 'iam' | 'apiKey' | 'cognito';
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+/** MSK enhanced monitoring levels (https://docs.aws.amazon.com/msk/latest/developerguide/metrics-details.html). */
+export type EnhancedMonitoring =
+  | 'DEFAULT'
+  | 'PER_BROKER'
+  | 'PER_TOPIC_PER_BROKER'
+  | 'PER_TOPIC_PER_PARTITION';
+
+export interface NetworkConfig {
+  /** IPv4 range of the VPC. @default '10.40.0.0/16' */
+  readonly vpcCidr: string;
+  /**
+   * The three Availability Zones to use, e.g. `eu-west-1a,eu-west-1b,eu-west-1c`.
+   * @default the region's first three (`Fn::GetAZs`), resolved at deploy time: no lookup at synth
+   */
+  readonly availabilityZones: readonly string[] | undefined;
+  /** NAT gateways; 0 keeps the subnets isolated from the internet. @default 0 */
+  readonly natGateways: number;
+  /** Interface endpoints for Lambda and STS, which the event-source mappings use. @default true */
+  readonly interfaceEndpoints: boolean;
+}
+
+export interface KafkaConfig {
+  /** Apache Kafka version of the cluster; at least 3.6 (AWS::MSK::Topic needs it). @default '3.8.x' */
+  readonly version: string;
+  /** Standard or Express brokers (https://docs.aws.amazon.com/msk/latest/developerguide/msk-broker-types.html). */
+  readonly brokerType: BrokerType;
+  /** Broker instance type, e.g. `kafka.m7g.large` or `express.m7g.large`. */
+  readonly instanceType: string;
+  /** Brokers in each of the three Availability Zones. @default 1 */
+  readonly brokersPerAz: number;
+  /** EBS storage per Standard broker, GiB (Express brokers have no EBS volume). */
+  readonly volumeSizeGiB: number;
+  readonly enhancedMonitoring: EnhancedMonitoring;
+}
+
+export interface ConsumersConfig {
+  /**
+   * Provisioned pollers of every event-source mapping.
+   * @default the topology's (lib/topology.ts) in prod; 1–1 in dev
+   */
+  readonly pollers: { readonly minimum: number; readonly maximum: number } | undefined;
+  /** Event-source-mapping metrics (EventCount, ErrorCount, KafkaMetrics), billed as custom metrics. */
+  readonly mappingMetrics: boolean;
+}
+
+export interface ApiConfig {
+  /** How callers authenticate: SigV4 (`iam`), an API key with a usage plan, or a Cognito user pool. */
+  readonly auth: ApiAuth;
+  /** User pool whose tokens the `cognito` authorizer accepts. */
+  readonly cognitoUserPoolArn: string | undefined;
+  /** Steady-state requests per second of the stage (API Gateway throttling). */
+  readonly throttleRateLimit: number;
+  /** Burst of requests the stage absorbs above the rate. */
+  readonly throttleBurstLimit: number;
+  /** Requests per day per API key (`apiKey` auth only). */
+  readonly quotaPerDay: number;
+  /**
+   * Whether this app sets the account's API Gateway CloudWatch Logs role, which API Gateway needs to
+   * write execution and access logs. Turn it off when the account already has one.
+   * @default true
+   */
+  readonly manageCloudWatchRole: boolean;
+}
+
+export interface ObservabilityConfig {
+  /** Log level of the functions (Powertools). */
+  readonly logLevel: LogLevel;
+  /** CloudWatch namespace of the functions' metrics. @default 'MskServerlessEvents' */
+  readonly metricsNamespace: string;
+  /** Retention of every log group, days (a value CloudWatch Logs accepts). */
+  readonly logRetentionDays: number;
+  /** E-mail address subscribed to a new alarm topic. @default none */
+  readonly alarmEmail: string | undefined;
+  /** Existing SNS topic for alarm actions (instead of a new one). @default none */
+  readonly alarmTopicArn: string | undefined;
+  /** Records a mapping may lag behind before its alarm fires. */
+  readonly offsetLagThreshold: number;
+  /** API 5xx responses, % of requests over 5 minutes, above which the API alarm fires. @default 1 */
+  readonly apiErrorRatePercent: number;
+}
 
 /** Settings of one deployment. */
 export interface DeploymentConfig {
-  /** Name prefix of every stack and resource, e.g. `events-dev`. */
+  /** Name prefix of every stack and resource, e.g. `dev`. */
   readonly stage: string;
+  /** Which defaults apply. */
+  readonly profile: Profile;
   /** AWS account and region; undefined means environment-agnostic synthesis (no credentials needed). */
   readonly env: { readonly account?: string; readonly region?: string };
   /** Glue Schema Registry name. @default `<stage>-events` */
   readonly registryName: string;
   /**
-   * Whether stateful resources (the schema registry, topics) are deleted with the stack.
+   * Whether stateful resources (the schema registry and its schemas, the topics, the cluster's KMS key
+   * and log groups) are deleted with the stack.
    * @default false: they are retained
    */
   readonly destroyOnRemoval: boolean;
+  /** CloudFormation termination protection of every stack. @default true in prod, false in dev */
+  readonly terminationProtection: boolean;
+  readonly network: NetworkConfig;
+  readonly kafka: KafkaConfig;
+  readonly consumers: ConsumersConfig;
+  readonly api: ApiConfig;
+  readonly observability: ObservabilityConfig;
 }
 
 /** Bad configuration; lists every problem with the context key it came from. */
@@ -30,15 +133,215 @@ export class ConfigError extends Error {
 /** Reads a context value; CDK context values from the command line are strings. */
 export type ContextReader = (key: string) => unknown;
 
+/** Every context key the app reads, with what it sets. docs/deploy.md documents each one. */
+export const CONTEXT_KEYS = [
+  'stage',
+  'profile',
+  'registryName',
+  'destroyOnRemoval',
+  'terminationProtection',
+  'vpcCidr',
+  'availabilityZones',
+  'natGateways',
+  'interfaceEndpoints',
+  'kafkaVersion',
+  'brokerType',
+  'brokerInstanceType',
+  'brokersPerAz',
+  'brokerVolumeGiB',
+  'enhancedMonitoring',
+  'minPollers',
+  'maxPollers',
+  'mappingMetrics',
+  'apiAuth',
+  'cognitoUserPoolArn',
+  'apiThrottleRate',
+  'apiThrottleBurst',
+  'apiQuotaPerDay',
+  'apiCloudWatchRole',
+  'logLevel',
+  'metricsNamespace',
+  'logRetentionDays',
+  'alarmEmail',
+  'alarmTopicArn',
+  'offsetLagThreshold',
+  'apiErrorRatePercent',
+] as const;
+
+/** The defaults each profile gives the keys that differ between profiles. */
+export const PROFILE_DEFAULTS: Readonly<
+  Record<
+    Profile,
+    {
+      readonly terminationProtection: boolean;
+      readonly standardInstanceType: string;
+      readonly expressInstanceType: string;
+      readonly volumeSizeGiB: number;
+      readonly enhancedMonitoring: EnhancedMonitoring;
+      /** undefined: the topology's pollers. */
+      readonly pollers: { readonly minimum: number; readonly maximum: number } | undefined;
+      readonly mappingMetrics: boolean;
+      readonly throttleRateLimit: number;
+      readonly throttleBurstLimit: number;
+      readonly quotaPerDay: number;
+      readonly logLevel: LogLevel;
+      readonly logRetentionDays: number;
+      readonly offsetLagThreshold: number;
+    }
+  >
+> = {
+  dev: {
+    terminationProtection: false,
+    // The smallest broker; IAM auth limits it to a few new connections per second per broker
+    // (https://docs.aws.amazon.com/msk/latest/developerguide/limits.html), enough for a dev load.
+    standardInstanceType: 'kafka.t3.small',
+    expressInstanceType: 'express.m7g.large',
+    volumeSizeGiB: 10,
+    enhancedMonitoring: 'DEFAULT',
+    pollers: { minimum: 1, maximum: 1 },
+    mappingMetrics: false,
+    throttleRateLimit: 10,
+    throttleBurstLimit: 20,
+    quotaPerDay: 10_000,
+    logLevel: 'DEBUG',
+    logRetentionDays: 7,
+    offsetLagThreshold: 1_000,
+  },
+  prod: {
+    terminationProtection: true,
+    standardInstanceType: 'kafka.m7g.large',
+    expressInstanceType: 'express.m7g.large',
+    volumeSizeGiB: 100,
+    enhancedMonitoring: 'PER_TOPIC_PER_PARTITION',
+    pollers: undefined,
+    mappingMetrics: true,
+    throttleRateLimit: 500,
+    throttleBurstLimit: 1_000,
+    quotaPerDay: 1_000_000,
+    logLevel: 'INFO',
+    logRetentionDays: 90,
+    offsetLagThreshold: 10_000,
+  },
+};
+
 const STAGE = /^[a-z][a-z0-9-]{1,20}$/;
 const REGISTRY = /^[a-zA-Z0-9-_$#.]{1,255}$/;
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const AZ = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
+const KAFKA_VERSION = /^(\d+)\.(\d+)\.(\d+|x)(\.kraft)?$/;
+const INSTANCE_TYPE: Record<BrokerType, RegExp> = {
+  standard: /^kafka\.[a-z0-9]+\.[a-z0-9]+$/,
+  express: /^express\.[a-z0-9]+\.[a-z0-9]+$/,
+};
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const ARN = (service: string, resource: string) =>
+  new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:${resource}$`);
+/** The retention periods CloudWatch Logs accepts (PutRetentionPolicy `retentionInDays`). */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+/**
+ * A CloudWatch namespace (alphanumerics, `.`, `-`, `_`, `/`, `#`, not starting with `AWS/`,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Namespace);
+ * no quotes, since the dashboard's search expressions quote it.
+ */
+const NAMESPACE = /^(?!AWS\/)[A-Za-z0-9._/#-]{1,255}$/;
 
-function asBoolean(value: unknown, key: string, problems: string[]): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  problems.push(`${key} must be true or false, not ${JSON.stringify(value)}`);
-  return undefined;
+/** Typed readers that collect problems instead of throwing at the first. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly context: ContextReader) {}
+
+  raw(key: string): unknown {
+    const value = this.context(key);
+    return value === '' ? undefined : value;
+  }
+
+  string(key: string, fallback: string, pattern?: RegExp, what = 'is not valid'): string {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const text = String(value);
+    if (pattern && !pattern.test(text)) this.problems.push(`${key} "${text}" ${what}`);
+    return text;
+  }
+
+  optionalString(key: string, pattern: RegExp, what: string): string | undefined {
+    const value = this.raw(key);
+    if (value === undefined) return undefined;
+    const text = String(value);
+    if (!pattern.test(text)) this.problems.push(`${key} "${text}" ${what}`);
+    return text;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    if (value === true || value === 'true') return true;
+    if (value === false || value === 'false') return false;
+    this.problems.push(`${key} must be true or false, not ${JSON.stringify(value)}`);
+    return fallback;
+  }
+
+  integer(key: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const n = typeof value === 'number' ? value : Number(String(value).trim());
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.problems.push(`${key} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  number(key: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const n = typeof value === 'number' ? value : Number(String(value).trim());
+    if (!Number.isFinite(n) || n < min || n > max) {
+      this.problems.push(`${key} must be a number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(key);
+    if (value === undefined) return fallback;
+    const text = String(value);
+    if (!(allowed as readonly string[]).includes(text)) {
+      this.problems.push(`${key} must be one of ${allowed.join(', ')}, not "${text}"`);
+      return fallback;
+    }
+    return text as T;
+  }
+
+  list(key: string): string[] | undefined {
+    const value = this.raw(key);
+    if (value === undefined) return undefined;
+    if (Array.isArray(value)) return value.map(String);
+    return String(value)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+}
+
+function validCidr(cidr: string): boolean {
+  const m = CIDR.exec(cidr);
+  if (!m) return false;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  // A /16–/24 leaves room for three private subnets (and three public ones with NAT).
+  return octets.every((o) => o <= 255) && prefix >= 16 && prefix <= 24;
+}
+
+/** `3.8.x` ≥ 3.6? AWS::MSK::Topic needs Apache Kafka 3.6 or later on a provisioned cluster. */
+function kafkaVersionAtLeast36(version: string): boolean {
+  const m = KAFKA_VERSION.exec(version);
+  if (!m) return false;
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  return major > 3 || (major === 3 && minor >= 6);
 }
 
 /**
@@ -49,18 +352,161 @@ export function loadConfig(
   context: ContextReader,
   environment: NodeJS.ProcessEnv = process.env,
 ): DeploymentConfig {
-  const problems: string[] = [];
-  const stage = String(context('stage') ?? 'dev');
+  const read = new Reader(context);
+  const problems = read.problems;
+
+  const stage = String(read.raw('stage') ?? 'dev');
   if (!STAGE.test(stage))
     problems.push(
       `stage "${stage}" must be 2–21 lowercase letters, digits or dashes, starting with a letter`,
     );
-  const registryName = String(context('registryName') ?? `${stage}-events`);
-  if (!REGISTRY.test(registryName))
-    problems.push(`registryName "${registryName}" is not a valid Glue registry name`);
-  const destroyOnRemoval = asBoolean(context('destroyOnRemoval'), 'destroyOnRemoval', problems) ?? false;
+  const knownProfile = KNOWN_STAGES[stage];
+  const givenProfile = read.raw('profile');
+  let profile: Profile = knownProfile ?? 'dev';
+  if (givenProfile !== undefined) {
+    profile = read.oneOf<Profile>('profile', profile, ['dev', 'prod']);
+  } else if (!knownProfile) {
+    problems.push(
+      `unknown stage "${stage}": use dev or prod, or name the defaults a custom stage takes with -c profile=dev|prod`,
+    );
+  }
+  const defaults = PROFILE_DEFAULTS[profile];
+
+  const registryName = read.string(
+    'registryName',
+    `${stage}-events`,
+    REGISTRY,
+    'is not a valid Glue registry name',
+  );
+  const destroyOnRemoval = read.boolean('destroyOnRemoval', false);
+  const terminationProtection = read.boolean('terminationProtection', defaults.terminationProtection);
+
+  // Network
+  const vpcCidr = read.string('vpcCidr', '10.40.0.0/16');
+  if (!validCidr(vpcCidr)) problems.push(`vpcCidr "${vpcCidr}" must be an IPv4 CIDR block from /16 to /24`);
+  const availabilityZones = read.list('availabilityZones');
+  if (availabilityZones) {
+    if (availabilityZones.length !== 3 || new Set(availabilityZones).size !== 3)
+      problems.push(
+        `availabilityZones must name three different zones, not "${availabilityZones.join(',')}"`,
+      );
+    for (const az of availabilityZones)
+      if (!AZ.test(az)) problems.push(`availabilityZones: "${az}" is not an Availability Zone name`);
+  }
+  const natGateways = read.integer('natGateways', 0, 0, 3);
+  const interfaceEndpoints = read.boolean('interfaceEndpoints', true);
+  if (natGateways === 0 && !interfaceEndpoints)
+    problems.push(
+      'interfaceEndpoints=false needs natGateways ≥ 1: without either, the event-source mappings cannot reach Lambda and STS',
+    );
+
+  // Kafka
+  const version = read.string('kafkaVersion', '3.8.x');
+  if (!kafkaVersionAtLeast36(version))
+    problems.push(
+      `kafkaVersion "${version}" must be an MSK version string of Apache Kafka 3.6 or later (AWS::MSK::Topic needs it), e.g. 3.8.x`,
+    );
+  const brokerType = read.oneOf<BrokerType>('brokerType', 'standard', ['standard', 'express']);
+  const instanceType = read.string(
+    'brokerInstanceType',
+    brokerType === 'express' ? defaults.expressInstanceType : defaults.standardInstanceType,
+    INSTANCE_TYPE[brokerType],
+    `is not a${brokerType === 'express' ? 'n express.*' : ' kafka.*'} instance type for ${brokerType} brokers`,
+  );
+  const brokersPerAz = read.integer('brokersPerAz', 1, 1, 10);
+  const volumeSizeGiB = read.integer('brokerVolumeGiB', defaults.volumeSizeGiB, 1, 16_384);
+  const enhancedMonitoring = read.oneOf<EnhancedMonitoring>(
+    'enhancedMonitoring',
+    defaults.enhancedMonitoring,
+    ['DEFAULT', 'PER_BROKER', 'PER_TOPIC_PER_BROKER', 'PER_TOPIC_PER_PARTITION'],
+  );
+
+  // Consumers: provisioned pollers, https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html
+  let pollers = defaults.pollers;
+  const minPollers = read.raw('minPollers');
+  const maxPollers = read.raw('maxPollers');
+  if (minPollers !== undefined || maxPollers !== undefined) {
+    const minimum = read.integer('minPollers', pollers?.minimum ?? 1, 1, 200);
+    const maximum = read.integer('maxPollers', pollers?.maximum ?? Math.max(minimum, 1), 1, 2_000);
+    if (minimum > maximum) problems.push(`minPollers (${minimum}) must not exceed maxPollers (${maximum})`);
+    pollers = { minimum, maximum };
+  }
+  const mappingMetrics = read.boolean('mappingMetrics', defaults.mappingMetrics);
+
+  // API
+  const auth = read.oneOf<ApiAuth>('apiAuth', 'iam', ['iam', 'apiKey', 'cognito']);
+  const cognitoUserPoolArn = read.optionalString(
+    'cognitoUserPoolArn',
+    ARN('cognito-idp', 'userpool/[\\w-]+_[0-9a-zA-Z]+'),
+    'is not a Cognito user pool ARN',
+  );
+  if (auth === 'cognito' && !cognitoUserPoolArn)
+    problems.push('apiAuth=cognito needs cognitoUserPoolArn, the user pool whose tokens the API accepts');
+  if (auth !== 'cognito' && cognitoUserPoolArn)
+    problems.push(`cognitoUserPoolArn is only used with apiAuth=cognito, not apiAuth=${auth}`);
+  const throttleRateLimit = read.number('apiThrottleRate', defaults.throttleRateLimit, 1, 10_000);
+  const throttleBurstLimit = read.integer('apiThrottleBurst', defaults.throttleBurstLimit, 1, 5_000);
+  const quotaPerDay = read.integer('apiQuotaPerDay', defaults.quotaPerDay, 1, 1_000_000_000);
+  const manageCloudWatchRole = read.boolean('apiCloudWatchRole', true);
+
+  // Observability
+  const logLevel = read.oneOf<LogLevel>('logLevel', defaults.logLevel, ['DEBUG', 'INFO', 'WARN', 'ERROR']);
+  const metricsNamespace = read.string(
+    'metricsNamespace',
+    'MskServerlessEvents',
+    NAMESPACE,
+    'is not a CloudWatch namespace (1–255 letters, digits or . - _ / #, not starting with AWS/)',
+  );
+  const logRetentionDays = read.integer('logRetentionDays', defaults.logRetentionDays, 1, 3653);
+  if (!LOG_RETENTION_DAYS.includes(logRetentionDays))
+    problems.push(
+      `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')} (CloudWatch Logs), not ${logRetentionDays}`,
+    );
+  const alarmEmail = read.optionalString('alarmEmail', EMAIL, 'is not an e-mail address');
+  const alarmTopicArn = read.optionalString(
+    'alarmTopicArn',
+    ARN('sns', '[\\w-]{1,256}'),
+    'is not an SNS topic ARN',
+  );
+  if (alarmEmail && alarmTopicArn)
+    problems.push('give alarmEmail (a new topic) or alarmTopicArn (an existing one), not both');
+  const offsetLagThreshold = read.integer(
+    'offsetLagThreshold',
+    defaults.offsetLagThreshold,
+    1,
+    1_000_000_000,
+  );
+  const apiErrorRatePercent = read.number('apiErrorRatePercent', 1, 0.01, 100);
+
   const account = environment.CDK_DEFAULT_ACCOUNT;
   const region = environment.CDK_DEFAULT_REGION;
   if (problems.length > 0) throw new ConfigError(problems);
-  return { stage, env: { account, region }, registryName, destroyOnRemoval };
+  return {
+    stage,
+    profile,
+    env: { account, region },
+    registryName,
+    destroyOnRemoval,
+    terminationProtection,
+    network: { vpcCidr, availabilityZones, natGateways, interfaceEndpoints },
+    kafka: { version, brokerType, instanceType, brokersPerAz, volumeSizeGiB, enhancedMonitoring },
+    consumers: { pollers, mappingMetrics },
+    api: {
+      auth,
+      cognitoUserPoolArn,
+      throttleRateLimit,
+      throttleBurstLimit,
+      quotaPerDay,
+      manageCloudWatchRole,
+    },
+    observability: {
+      logLevel,
+      metricsNamespace,
+      logRetentionDays,
+      alarmEmail,
+      alarmTopicArn,
+      offsetLagThreshold,
+      apiErrorRatePercent,
+    },
+  };
 }

@@ -40,33 +40,72 @@ describe.each(consumers.map((c) => c.sourceTopic))('poison records on %s', (topi
     const example = handledExample(topic);
     const id = localSchemaVersionId(example.eventType);
     const violating = { ...example, data: { ...(example.data as object), unexpected: true } };
-    const poisons: { name: string; value: Buffer | null; condition: DeadLetter['requestContext']['condition'] }[] = [
-      { name: 'random bytes', value: Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 97 + 13) % 256)), condition: 'DESERIALIZATION_ERROR' },
-      { name: 'truncated Glue header', value: encode(id, Buffer.from('{}')).subarray(0, 9), condition: 'DESERIALIZATION_ERROR' },
-      { name: 'unknown schema version', value: encode('2b9f8c3e-0000-4000-8000-000000000bad', Buffer.from(JSON.stringify(example))), condition: 'SCHEMA_NOT_FOUND' },
-      { name: 'valid JSON violating the schema', value: encode(id, Buffer.from(JSON.stringify(violating))), condition: 'DESERIALIZATION_ERROR' },
-      { name: '1 MB record', value: encode(id, Buffer.from(JSON.stringify({ ...example, pad: 'p'.repeat(1_000_000) }))), condition: 'DESERIALIZATION_ERROR' },
+    const poisons: {
+      name: string;
+      value: Buffer | null;
+      condition: DeadLetter['requestContext']['condition'];
+    }[] = [
+      {
+        name: 'random bytes',
+        value: Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 97 + 13) % 256)),
+        condition: 'DESERIALIZATION_ERROR',
+      },
+      {
+        name: 'truncated Glue header',
+        value: encode(id, Buffer.from('{}')).subarray(0, 9),
+        condition: 'DESERIALIZATION_ERROR',
+      },
+      {
+        name: 'unknown schema version',
+        value: encode('2b9f8c3e-0000-4000-8000-000000000bad', Buffer.from(JSON.stringify(example))),
+        condition: 'SCHEMA_NOT_FOUND',
+      },
+      {
+        name: 'valid JSON violating the schema',
+        value: encode(id, Buffer.from(JSON.stringify(violating))),
+        condition: 'DESERIALIZATION_ERROR',
+      },
+      {
+        name: '1 MB record',
+        value: encode(id, Buffer.from(JSON.stringify({ ...example, pad: 'p'.repeat(1_000_000) }))),
+        condition: 'DESERIALIZATION_ERROR',
+      },
       { name: 'tombstone', value: null, condition: 'DESERIALIZATION_ERROR' },
     ];
     const ids = schemaVersionIds(undefined);
     const good = (i: number) => {
-      const event = { ...example, eventId: crypto.randomUUID(), correlationId: `${run}-good-${i}` } as AnyEvent;
+      const event = {
+        ...example,
+        eventId: crypto.randomUUID(),
+        correlationId: `${run}-good-${i}`,
+      } as AnyEvent;
       return { ...eventRecord(event, ids).message, key };
     };
     const producer = durableProducer(kafka);
     await producer.connect();
     // good, poison, good, poison, ... all on one key: one partition, in this order.
-    const messages = poisons.flatMap((p, i) => [good(i), { key, value: p.value, headers: { 'poison-name': p.name } }]);
+    const messages = poisons.flatMap((p, i) => [
+      good(i),
+      { key, value: p.value, headers: { 'poison-name': p.name } },
+    ]);
     messages.push(good(poisons.length));
     for (const m of messages) await producer.send({ topic, acks: -1, messages: [m] });
     await producer.disconnect();
 
-    const letters = await readUntil(kafka, [dlqOf(topic)], (m) => m.message.key?.toString() === key, poisons.length, 30_000);
+    const letters = await readUntil(
+      kafka,
+      [dlqOf(topic)],
+      (m) => m.message.key?.toString() === key,
+      poisons.length,
+      30_000,
+    );
     const byName = new Map(
       letters.map((m) => {
         const letter = JSON.parse(String(m.message.value)) as DeadLetter;
         const original = Object.values(letter.payload.records)[0]?.[0];
-        const name = Buffer.from(original?.headers.find((h) => 'poison-name' in h)?.['poison-name'] ?? []).toString();
+        const name = Buffer.from(
+          original?.headers.find((h) => 'poison-name' in h)?.['poison-name'] ?? [],
+        ).toString();
         return [name, { letter, original }];
       }),
     );
@@ -74,7 +113,9 @@ describe.each(consumers.map((c) => c.sourceTopic))('poison records on %s', (topi
       const entry = byName.get(p.name);
       expect(entry, p.name).toBeDefined();
       expect(entry?.letter.requestContext.condition, p.name).toBe(p.condition);
-      expect(entry?.original?.value ?? null, p.name).toBe(p.value === null ? null : p.value.toString('base64'));
+      expect(entry?.original?.value ?? null, p.name).toBe(
+        p.value === null ? null : p.value.toString('base64'),
+      );
     }
 
     const consumer = consumers.find((c) => c.sourceTopic === topic);
@@ -86,7 +127,9 @@ describe.each(consumers.map((c) => c.sourceTopic))('poison records on %s', (topi
       (m) => {
         if (!m.message.value) return false;
         try {
-          return (JSON.parse(decode(m.message.value).payload.toString()).correlationId as string).startsWith(`${run}-good-`);
+          return (JSON.parse(decode(m.message.value).payload.toString()).correlationId as string).startsWith(
+            `${run}-good-`,
+          );
         } catch {
           return false;
         }

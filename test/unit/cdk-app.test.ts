@@ -1,91 +1,198 @@
+/**
+ * The CDK app as a user meets it: the configuration it reads from context (defaults per stage, every
+ * bad value refused with the key it came from), and `cdk synth` itself, with no AWS credentials.
+ */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config';
-import { ContractsStack } from '../../lib/stacks/contracts-stack';
-import { contractSchemas, schemaDefinition } from '../../schemas/index';
+import { CONTEXT_KEYS, ConfigError, loadConfig, PROFILE_DEFAULTS } from '../../lib/config';
+import { consumers } from '../../lib/topology';
+import { contractSchemas } from '../../schemas/index';
 
 const run = promisify(execFile);
 
-function synth(context: Record<string, unknown> = {}) {
-  const app = new App({ context });
-  const config = loadConfig((k) => app.node.tryGetContext(k), {});
-  return Template.fromStack(new ContractsStack(app, 'contracts', { config }));
+/** loadConfig over a plain context object and an empty environment. */
+const configOf = (context: Record<string, unknown>, environment: NodeJS.ProcessEnv = {}) =>
+  loadConfig((k) => context[k], environment);
+
+/** The problems loadConfig reports for `context`. */
+function problemsOf(context: Record<string, unknown>): readonly string[] {
+  try {
+    configOf(context);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`expected ${JSON.stringify(context)} to be refused`);
 }
 
-describe('contracts stack', () => {
-  it('registers every contract in one Glue registry as JSON, with the definition the validator compiles', () => {
-    const template = synth();
-    template.resourceCountIs('AWS::Glue::Registry', 1);
-    template.resourceCountIs('AWS::Glue::Schema', Object.keys(contractSchemas).length);
-    for (const name of Object.keys(contractSchemas) as (keyof typeof contractSchemas)[]) {
-      template.hasResourceProperties('AWS::Glue::Schema', {
-        Name: name,
-        DataFormat: 'JSON',
-        Compatibility: 'BACKWARD',
-        SchemaDefinition: schemaDefinition(name),
-        Registry: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('Registry'), 'Arn'] } },
-      });
-    }
-  });
-
-  it('retains the registry and schemas unless told to destroy them', () => {
-    expect(Object.values(synth().findResources('AWS::Glue::Schema')).map((r) => r.DeletionPolicy)).toEqual(
-      Object.keys(contractSchemas).map(() => 'Retain'),
-    );
-    synth({ destroyOnRemoval: 'true' }).hasResource('AWS::Glue::Registry', { DeletionPolicy: 'Delete' });
-  });
-
-  it('names the registry after the stage', () => {
-    synth({ stage: 'prod' }).hasResourceProperties('AWS::Glue::Registry', { Name: 'prod-events' });
-  });
-});
+/** No AWS credentials, whatever the machine has. */
+const noCredentials = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: '',
+  AWS_SECRET_ACCESS_KEY: '',
+  AWS_SESSION_TOKEN: '',
+  AWS_PROFILE: '',
+};
 
 describe('deployment configuration', () => {
-  it('lists every bad context key', () => {
-    const context: Record<string, unknown> = { stage: 'Prod!', destroyOnRemoval: 'maybe' };
-    expect(() => loadConfig((k) => context[k], {})).toThrow(ConfigError);
-    try {
-      loadConfig((k) => context[k], {});
-    } catch (error) {
-      expect((error as ConfigError).problems).toEqual([
-        'stage "Prod!" must be 2–21 lowercase letters, digits or dashes, starting with a letter',
-        'registryName "Prod!-events" is not a valid Glue registry name',
-        'destroyOnRemoval must be true or false, not "maybe"',
-      ]);
-    }
+  it('lists every bad context key, naming the key and the value', () => {
+    expect(problemsOf({ stage: 'Prod!', destroyOnRemoval: 'maybe' })).toEqual([
+      'stage "Prod!" must be 2–21 lowercase letters, digits or dashes, starting with a letter',
+      'unknown stage "Prod!": use dev or prod, or name the defaults a custom stage takes with -c profile=dev|prod',
+      'destroyOnRemoval must be true or false, not "maybe"',
+    ]);
+    expect(problemsOf({ registryName: 'events registry' })).toEqual([
+      'registryName "events registry" is not a valid Glue registry name',
+    ]);
+  });
+
+  it('refuses an unknown stage unless it names its profile', () => {
+    expect(problemsOf({ stage: 'qa' })).toEqual([
+      'unknown stage "qa": use dev or prod, or name the defaults a custom stage takes with -c profile=dev|prod',
+    ]);
+    const qa = configOf({ stage: 'qa', profile: 'prod' });
+    expect(qa).toMatchObject({ stage: 'qa', profile: 'prod', registryName: 'qa-events' });
+    expect(problemsOf({ stage: 'qa', profile: 'staging' })).toEqual([
+      'profile must be one of dev, prod, not "staging"',
+    ]);
+  });
+
+  it('refuses more minimum pollers than maximum, and pollers outside Lambda’s bounds', () => {
+    expect(problemsOf({ minPollers: '4', maxPollers: '2' })).toEqual([
+      'minPollers (4) must not exceed maxPollers (2)',
+    ]);
+    expect(problemsOf({ minPollers: '0' })).toEqual(['minPollers must be an integer from 1 to 200, not "0"']);
+    expect(problemsOf({ maxPollers: '2001' })).toEqual([
+      'maxPollers must be an integer from 1 to 2000, not "2001"',
+    ]);
+  });
+
+  it('refuses settings the deployment could not honour', () => {
+    expect(problemsOf({ kafkaVersion: '3.5.1' })).toEqual([
+      'kafkaVersion "3.5.1" must be an MSK version string of Apache Kafka 3.6 or later (AWS::MSK::Topic needs it), e.g. 3.8.x',
+    ]);
+    expect(problemsOf({ brokerType: 'express', brokerInstanceType: 'kafka.m7g.large' })).toEqual([
+      'brokerInstanceType "kafka.m7g.large" is not an express.* instance type for express brokers',
+    ]);
+    expect(problemsOf({ apiAuth: 'cognito' })).toEqual([
+      'apiAuth=cognito needs cognitoUserPoolArn, the user pool whose tokens the API accepts',
+    ]);
+    expect(problemsOf({ interfaceEndpoints: 'false' })).toEqual([
+      'interfaceEndpoints=false needs natGateways ≥ 1: without either, the event-source mappings cannot reach Lambda and STS',
+    ]);
+    expect(problemsOf({ logRetentionDays: '10' })[0]).toMatch(
+      /^logRetentionDays must be one of 1, 3, 5, 7, 14/,
+    );
+    expect(problemsOf({ availabilityZones: 'eu-west-1a,eu-west-1b' })).toEqual([
+      'availabilityZones must name three different zones, not "eu-west-1a,eu-west-1b"',
+    ]);
+    expect(
+      problemsOf({ alarmEmail: 'ops@example.com', alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:ops' }),
+    ).toEqual(['give alarmEmail (a new topic) or alarmTopicArn (an existing one), not both']);
   });
 
   it('takes account and region from the environment CDK sets', () => {
-    const config = loadConfig(() => undefined, {
-      CDK_DEFAULT_ACCOUNT: '111122223333',
-      CDK_DEFAULT_REGION: 'eu-west-1',
-    });
-    expect(config).toEqual({
+    const config = configOf({}, { CDK_DEFAULT_ACCOUNT: '111122223333', CDK_DEFAULT_REGION: 'eu-west-1' });
+    expect(config.env).toEqual({ account: '111122223333', region: 'eu-west-1' });
+  });
+
+  it('gives dev small, cheap defaults and prod production ones', () => {
+    const dev = configOf({});
+    const prod = configOf({ stage: 'prod' });
+    expect(dev).toMatchObject({
       stage: 'dev',
-      env: { account: '111122223333', region: 'eu-west-1' },
+      profile: 'dev',
       registryName: 'dev-events',
       destroyOnRemoval: false,
+      terminationProtection: false,
+      network: { natGateways: 0, interfaceEndpoints: true, availabilityZones: undefined },
+      kafka: { version: '3.8.x', brokerType: 'standard', instanceType: 'kafka.t3.small', brokersPerAz: 1 },
+      consumers: { pollers: { minimum: 1, maximum: 1 }, mappingMetrics: false },
+      api: { auth: 'iam', throttleRateLimit: 10, throttleBurstLimit: 20, manageCloudWatchRole: true },
+      observability: { metricsNamespace: 'MskServerlessEvents', logRetentionDays: 7 },
     });
+    expect(prod).toMatchObject({
+      profile: 'prod',
+      terminationProtection: true,
+      kafka: { instanceType: 'kafka.m7g.large', enhancedMonitoring: 'PER_TOPIC_PER_PARTITION' },
+      // prod runs the topology's own poller settings.
+      consumers: { pollers: undefined, mappingMetrics: true },
+      observability: { logRetentionDays: 90, logLevel: 'INFO' },
+    });
+    expect(configOf({ stage: 'prod', brokerType: 'express' }).kafka.instanceType).toBe(
+      PROFILE_DEFAULTS.prod.expressInstanceType,
+    );
+  });
+
+  it('is documented key by key in docs/deploy.md', async () => {
+    const doc = await readFile(new URL('../../docs/deploy.md', import.meta.url), 'utf8');
+    for (const key of CONTEXT_KEYS) expect(doc, `docs/deploy.md documents ${key}`).toContain(`\`${key}\``);
   });
 });
 
 describe('the cdk CLI', () => {
-  it('synthesizes the app through tsx with no AWS credentials and no network', async () => {
+  it('synthesizes both stacks of dev with bundled functions, with no AWS credentials', async () => {
     const out = await mkdtemp(join(tmpdir(), 'cdk-out-'));
     try {
-      const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' };
-      await run('npx', ['cdk', 'synth', '--quiet', '--output', out], { env });
-      const template = JSON.parse(await readFile(join(out, 'dev-contracts.template.json'), 'utf8'));
-      const schemas = Object.values(template.Resources as Record<string, { Type: string }>).filter(
-        (r) => r.Type === 'AWS::Glue::Schema',
+      const started = Date.now();
+      await run('npx', ['cdk', 'synth', '--quiet', '--output', out], { env: noCredentials });
+      expect(Date.now() - started).toBeLessThan(60_000);
+
+      const events = JSON.parse(await readFile(join(out, 'dev-events.template.json'), 'utf8'));
+      const kafka = JSON.parse(await readFile(join(out, 'dev-kafka.template.json'), 'utf8'));
+      const ofType = (t: { Resources: Record<string, { Type: string }> }, type: string) =>
+        Object.values(t.Resources).filter((r) => r.Type === type);
+      expect(ofType(events, 'AWS::Glue::Schema')).toHaveLength(Object.keys(contractSchemas).length);
+      expect(ofType(events, 'AWS::Lambda::EventSourceMapping')).toHaveLength(consumers.length);
+      expect(ofType(kafka, 'AWS::MSK::Cluster')).toHaveLength(1);
+
+      // Each function's asset is a minified bundle with a source map of the sources it imports only.
+      const assets = (await readdir(out)).filter((f) => f.startsWith('asset.'));
+      const maps: string[] = [];
+      for (const asset of assets) {
+        const files = await readdir(join(out, asset));
+        for (const file of files) if (file.endsWith('.map')) maps.push(join(out, asset, file));
+      }
+      expect(maps).toHaveLength(consumers.length + 1);
+      for (const mapPath of maps) {
+        const map = JSON.parse(await readFile(mapPath, 'utf8')) as {
+          sources: string[];
+          sourcesContent?: unknown;
+        };
+        expect(map.sourcesContent).toBeUndefined();
+        expect(map.sources.some((s) => s.includes('lambdas/'))).toBe(true);
+        expect(map.sources.filter((s) => /aws-cdk-lib|\/test\/|vitest|\/local\//.test(s))).toEqual([]);
+      }
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('synthesizes prod through bin/app.ts, and refuses an unknown stage with a one-line reason', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'cdk-out-'));
+    try {
+      const flags = JSON.parse(await readFile(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
+      const env = (context: Record<string, unknown>) => ({
+        ...noCredentials,
+        CDK_OUTDIR: out,
+        // What the CLI passes the app; no bundling: this test is about the prod configuration.
+        CDK_CONTEXT_JSON: JSON.stringify({ ...flags, 'aws:cdk:bundling-stacks': [], ...context }),
+      });
+      await run('npx', ['tsx', 'bin/app.ts'], { env: env({ stage: 'prod' }) });
+      const events = JSON.parse(await readFile(join(out, 'prod-events.template.json'), 'utf8'));
+      expect(JSON.stringify(events)).toContain('"FunctionName":"prod-producer"');
+
+      const failure = await run('npx', ['tsx', 'bin/app.ts'], { env: env({ stage: 'qa' }) }).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
       );
-      expect(schemas).toHaveLength(Object.keys(contractSchemas).length);
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr).toContain('unknown stage "qa"');
+      expect(failure?.stderr).not.toContain('    at ');
     } finally {
       await rm(out, { recursive: true, force: true });
     }

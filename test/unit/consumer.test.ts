@@ -351,7 +351,9 @@ describe('schema version ids from the deployment', () => {
   it('are used when given, and a missing one is an error rather than a local id', () => {
     const ids = schemaVersionIds({ welcome_email_sent: 'AAAAAAAA-0000-4000-8000-000000000001' });
     expect(ids('welcome_email_sent')).toBe('aaaaaaaa-0000-4000-8000-000000000001');
-    expect(() => ids('user_cleanup')).toThrow(/SCHEMA_VERSION_IDS has no schema version id for "user_cleanup"/);
+    expect(() => ids('user_cleanup')).toThrow(
+      /SCHEMA_VERSION_IDS has no schema version id for "user_cleanup"/,
+    );
     expect(schemaVersionIds(undefined)('user_cleanup')).toBe(localSchemaVersionId('user_cleanup'));
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * The bootstrap brokers of the cluster's IAM listener, looked up at deploy time: AWS::MSK::Cluster
+ * returns only the cluster ARN, and the broker host names are MSK's to choose, so a custom resource
+ * calls Kafka GetBootstrapBrokers (`BootstrapBrokerStringSaslIam`, the SASL/IAM over TLS listener on
+ * port 9098, https://docs.aws.amazon.com/msk/latest/1.0/apireference/clusters-clusterarn-bootstrap-brokers.html)
+ * and the functions get the answer in `KAFKA_BROKERS`.
+ *
+ * The lookup function runs outside the VPC (it calls the MSK control plane, not the brokers) with its
+ * own role: it may write its own log group and call that one action on that one cluster.
+ */
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  AwsCustomResource,
+  AwsCustomResourcePolicy,
+  type AwsSdkCall,
+  PhysicalResourceId,
+} from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { KafkaClusterRef } from './kafka-access';
+import { acknowledge } from './nag';
+
+/**
+ * Upper bound of one broker's `host:port`: `b-<n>.<cluster name ≤ 64>.<id>.c<n>.kafka.<region>.amazonaws.com:9098`
+ * stays under 128 characters.
+ */
+export const MAX_BROKER_ADDRESS_LENGTH = 128;
+
+export interface BootstrapBrokersProps {
+  readonly cluster: KafkaClusterRef;
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+export class BootstrapBrokers extends Construct {
+  /** `host:9098,host:9098,...` (a deploy-time value). */
+  readonly saslIam: string;
+  readonly resource: AwsCustomResource;
+
+  constructor(scope: Construct, id: string, props: BootstrapBrokersProps) {
+    super(scope, id);
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+    // In place of the AWS-managed AWSLambdaBasicExecutionRole: its own log group only.
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Looks up the MSK bootstrap brokers at deploy time',
+      inlinePolicies: {
+        Logs: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [logGroup.logGroupArn],
+            }),
+          ],
+        }),
+      },
+    });
+    const call: AwsSdkCall = {
+      service: 'Kafka',
+      action: 'GetBootstrapBrokers',
+      parameters: { ClusterArn: props.cluster.clusterArn },
+      physicalResourceId: PhysicalResourceId.of(props.cluster.clusterArn),
+      // The answer also holds the other listeners' strings; only this one is kept.
+      outputPaths: ['BootstrapBrokerStringSaslIam'],
+    };
+    this.resource = new AwsCustomResource(this, 'Lookup', {
+      resourceType: 'Custom::MskBootstrapBrokers',
+      onCreate: call,
+      onUpdate: call,
+      policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: [props.cluster.clusterArn] }),
+      role,
+      logGroup,
+      memorySize: 256,
+      timeout: Duration.minutes(2),
+      installLatestAwsSdk: false,
+    });
+    this.saslIam = this.resource.getResponseField('BootstrapBrokerStringSaslIam');
+
+    // CDK creates the provider function once per stack, at the stack's root.
+    const provider = Stack.of(this).node.tryFindChild(
+      `AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+    );
+    if (!provider) throw new Error('the AwsCustomResource provider function was not found');
+    acknowledge(
+      provider,
+      'Serverless-LambdaDLQ',
+      'CloudFormation invokes this custom-resource provider and waits for its answer: a failed lookup fails the ' +
+        'deployment, and a dead-letter queue would hold requests that nothing could re-drive.',
+    );
+    acknowledge(
+      provider,
+      'Serverless-LambdaTracing',
+      "A deploy-time lookup making one MSK control-plane call per deployment; CDK's AwsCustomResource provider " +
+        'offers no tracing setting, and its log group records every call.',
+    );
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * One consumer of the topology: its function and the MSK event-source mapping that feeds it, with
+ * every mapping setting taken from the consumer's spec in lib/topology.ts.
+ *
+ * The mapping runs in provisioned mode, which the error-handling controls and the schema-registry
+ * integration need (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html,
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html): CDK does not
+ * check this, so {@link ConsumerFunction} requires pollers.
+ *
+ * Permissions, all on the function's execution role (the mapping uses it too):
+ * - read the source topic as the consumer group (the mapping),
+ * - write the derived topics and the dead-letter topic (the handler, and the mapping's on-failure
+ *   destination: https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html),
+ * - read the registry's schemas (the mapping's Glue validation,
+ *   https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html),
+ * - describe this cluster and manage network interfaces (what AWSLambdaMSKExecutionRole grants on `*`).
+ */
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  EventRecordFormat,
+  EventSourceMappingLogLevel,
+  FilterCriteria,
+  KafkaSchemaValidationAttribute,
+  MetricType,
+  StartingPosition,
+} from 'aws-cdk-lib/aws-lambda';
+import { GlueSchemaRegistry, KafkaDlq, ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { LogLevel } from '../config';
+import { type ConsumerSpec, topicsWrittenBy } from '../topology';
+import { EventFunction } from './event-function';
+import {
+  type KafkaClusterRef,
+  kafkaConsumerStatements,
+  kafkaProducerStatements,
+  mskMappingClusterStatement,
+} from './kafka-access';
+import { acknowledgeWildcardResource } from './nag';
+import type { SchemaRegistry } from './schema-registry';
+
+export interface ConsumerFunctionProps {
+  /** The consumer, from lib/topology.ts. */
+  readonly spec: ConsumerSpec;
+  /** Stage prefix of the function name. */
+  readonly stage: string;
+  readonly cluster: KafkaClusterRef;
+  /** `host:9098,...`: the IAM listener's bootstrap brokers (a deploy-time value). */
+  readonly bootstrapBrokers: string;
+  /** Upper bound of the length of {@link bootstrapBrokers}, for the environment size check. */
+  readonly bootstrapBrokersMaxLength: number;
+  readonly registry: SchemaRegistry;
+  /** `SCHEMA_VERSION_IDS`: JSON of contract name to Glue schema version id (a deploy-time value). */
+  readonly schemaVersionIds: string;
+  /** Upper bound of the length of {@link schemaVersionIds}. */
+  readonly schemaVersionIdsMaxLength: number;
+  readonly vpc: IVpc;
+  readonly subnets: SubnetSelection;
+  readonly securityGroup: ISecurityGroup;
+  /** The cluster's security groups, which Lambda gives the mapping's pollers. */
+  readonly clusterSecurityGroups: readonly ISecurityGroup[];
+  /** Provisioned pollers. @default the spec's */
+  readonly pollers?: { readonly minimum: number; readonly maximum: number };
+  /** Turn on the mapping's EventCount, ErrorCount and KafkaMetrics metrics. @default false */
+  readonly mappingMetrics?: boolean;
+  readonly logLevel: LogLevel;
+  readonly metricsNamespace: string;
+  readonly logRetention: RetentionDays;
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/** The CDK starting position (and timestamp) of a topology starting position. */
+function startingPosition(spec: ConsumerSpec['mapping']['startingPosition']): {
+  startingPosition: StartingPosition;
+  startingPositionTimestamp?: number;
+} {
+  switch (spec.type) {
+    case 'TRIM_HORIZON':
+      return { startingPosition: StartingPosition.TRIM_HORIZON };
+    case 'LATEST':
+      return { startingPosition: StartingPosition.LATEST };
+    case 'AT_TIMESTAMP':
+      return {
+        startingPosition: StartingPosition.AT_TIMESTAMP,
+        startingPositionTimestamp: Math.floor(Date.parse(spec.timestamp) / 1000),
+      };
+  }
+}
+
+export class ConsumerFunction extends Construct {
+  readonly eventFunction: EventFunction;
+  readonly eventSource: ManagedKafkaEventSource;
+  readonly spec: ConsumerSpec;
+
+  constructor(scope: Construct, id: string, props: ConsumerFunctionProps) {
+    super(scope, id);
+    const { spec } = props;
+    const mapping = spec.mapping;
+    const pollers = props.pollers ?? mapping.provisionedPollers;
+    this.spec = spec;
+
+    // Every schema of this registry: the mapping looks schema versions up by id.
+    const registrySchemasArn = Stack.of(this).formatArn({
+      service: 'glue',
+      resource: 'schema',
+      resourceName: `${props.registry.registryName}/*`,
+    });
+    const registryStatements = [
+      new PolicyStatement({
+        sid: 'GlueReadRegistry',
+        actions: ['glue:GetRegistry'],
+        resources: [props.registry.registryArn],
+      }),
+      new PolicyStatement({
+        sid: 'GlueReadSchemaVersions',
+        actions: ['glue:GetSchemaVersion'],
+        resources: [props.registry.registryArn, registrySchemasArn],
+      }),
+    ];
+
+    this.eventFunction = new EventFunction(this, 'Function', {
+      functionName: `${props.stage}-${spec.name}`,
+      entry: spec.entry,
+      description: `${spec.description} Consumes ${spec.sourceTopic}.`,
+      memorySize: spec.memoryMb,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      vpc: props.vpc,
+      subnets: props.subnets,
+      securityGroups: [props.securityGroup],
+      networkInterfaceSecurityGroups: [props.securityGroup, ...props.clusterSecurityGroups],
+      serviceName: spec.name,
+      logLevel: props.logLevel,
+      metricsNamespace: props.metricsNamespace,
+      environment: {
+        KAFKA_BROKERS: props.bootstrapBrokers,
+        KAFKA_AUTH: 'iam',
+        SCHEMA_VERSION_IDS: props.schemaVersionIds,
+      },
+      environmentSizeEstimates: {
+        KAFKA_BROKERS: props.bootstrapBrokersMaxLength,
+        SCHEMA_VERSION_IDS: props.schemaVersionIdsMaxLength,
+      },
+      statements: [
+        mskMappingClusterStatement(props.cluster),
+        ...kafkaConsumerStatements(props.cluster, spec.sourceTopic, mapping.consumerGroupId),
+        // The derived topics and the dead-letter topic, with an idempotent producer.
+        ...kafkaProducerStatements(props.cluster, topicsWrittenBy(spec)),
+        ...registryStatements,
+      ],
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    });
+
+    this.eventSource = new ManagedKafkaEventSource({
+      clusterArn: props.cluster.clusterArn,
+      topic: spec.sourceTopic,
+      consumerGroupId: mapping.consumerGroupId,
+      ...startingPosition(mapping.startingPosition),
+      batchSize: mapping.batchSize,
+      maxBatchingWindow: Duration.seconds(mapping.maximumBatchingWindowSeconds),
+      retryAttempts: mapping.maximumRetryAttempts,
+      maxRecordAge:
+        mapping.maximumRecordAgeSeconds === -1
+          ? undefined
+          : Duration.seconds(mapping.maximumRecordAgeSeconds),
+      bisectBatchOnError: mapping.bisectBatchOnFunctionError,
+      reportBatchItemFailures: mapping.reportBatchItemFailures,
+      onFailure: new KafkaDlq(mapping.onFailureTopic),
+      filters: mapping.filters.map((f) => FilterCriteria.filter(f.pattern)),
+      provisionedPollerConfig: { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum },
+      schemaRegistryConfig: new GlueSchemaRegistry({
+        schemaRegistry: props.registry.registry,
+        eventRecordFormat:
+          mapping.schemaRegistry.eventRecordFormat === 'JSON'
+            ? EventRecordFormat.JSON
+            : EventRecordFormat.SOURCE,
+        schemaValidationConfigs: mapping.schemaRegistry.validateValue
+          ? [{ attribute: KafkaSchemaValidationAttribute.VALUE }]
+          : [],
+      }),
+      logLevel: EventSourceMappingLogLevel.WARN,
+      metricsConfig: props.mappingMetrics
+        ? { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] }
+        : undefined,
+    });
+    this.eventFunction.function.addEventSource(this.eventSource);
+
+    acknowledgeWildcardResource(
+      this.eventFunction.role,
+      registrySchemasArn,
+      'The event-source mapping validates each record against the schema version its Glue header names, looking ' +
+        "it up by id (glue:GetSchemaVersion), so it reads versions of this registry's schemas and no other registry's " +
+        '(https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html).',
+    );
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The application: the event contracts in the Glue Schema Registry, a consumer function with its
+ * event-source mapping per consumed topic, the producer API, and the dashboard and alarms.
+ *
+ * The registry lives here, with the functions, because the functions carry the Glue schema version
+ * id of each contract in their environment: a new contract version changes those ids, and a value
+ * exported from another stack cannot change while this stack imports it. In one stack, registering a
+ * version and handing its id to the functions is a single deployment.
+ */
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { ContractName } from '../../schemas/index';
+import type { DeploymentConfig } from '../config';
+import { BootstrapBrokers, MAX_BROKER_ADDRESS_LENGTH } from '../constructs/bootstrap-brokers';
+import { ConsumerFunction } from '../constructs/consumer-function';
+import { KafkaClusterRef } from '../constructs/kafka-access';
+import { Observability } from '../constructs/observability';
+import { ProducerApi } from '../constructs/producer-api';
+import { SchemaRegistry, type SchemaRegistryProps } from '../constructs/schema-registry';
+import type { ConsumerSpec, TopicSpec } from '../topology';
+import type { KafkaStack } from './kafka-stack';
+import { checkedTopology, statefulRemovalPolicy, type Topology } from './shared';
+
+export interface EventsStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  /** The platform this application runs on. */
+  readonly platform: KafkaStack;
+  /** @default lib/topology.ts */
+  readonly topology?: Topology;
+  /** Each contract's registered definitions, oldest first. @default current definitions only */
+  readonly schemaHistory?: SchemaRegistryProps['history'];
+}
+
+/** Length of a Glue schema version id (a UUID). */
+const SCHEMA_VERSION_ID_LENGTH = 36;
+
+/** The contracts a consumer reads (what its topic carries), writes (what it derives) and dead-letters. */
+export function contractsOfConsumer(spec: ConsumerSpec, topics: readonly TopicSpec[]): ContractName[] {
+  const source = topics.find((t) => t.name === spec.sourceTopic);
+  const carried = source && source.carries !== 'dead_letter' ? source.carries : [];
+  const derived = Object.values(spec.flows).flatMap((ds) => (ds ?? []).map((d) => d.eventType));
+  return [...new Set<ContractName>([...carried, ...derived, 'dead_letter'])].sort();
+}
+
+/** The contracts the producer writes: every event type a stream accepts. */
+export function contractsOfProducer(topology: Topology): ContractName[] {
+  return [...new Set<ContractName>(topology.streams.flatMap((s) => s.accepts))].sort();
+}
+
+export class EventsStack extends Stack {
+  readonly registry: SchemaRegistry;
+  readonly bootstrapBrokers: BootstrapBrokers;
+  readonly consumers: ConsumerFunction[];
+  readonly producer: ProducerApi;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: EventsStackProps) {
+    const { config, platform, topology: givenTopology, schemaHistory, ...stackProps } = props;
+    super(scope, id, { terminationProtection: config.terminationProtection, ...stackProps });
+    const topology = checkedTopology(givenTopology);
+    const removalPolicy = statefulRemovalPolicy(config);
+    const logRetention = config.observability.logRetentionDays as RetentionDays;
+    const { network } = platform;
+    const cluster = new KafkaClusterRef(this, platform.kafka.ref.clusterArn, platform.kafka.ref.clusterName);
+
+    this.registry = new SchemaRegistry(this, 'SchemaRegistry', {
+      registryName: config.registryName,
+      removalPolicy,
+      history: schemaHistory,
+    });
+    this.bootstrapBrokers = new BootstrapBrokers(this, 'BootstrapBrokers', {
+      cluster,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+    const brokersMaxLength = platform.kafka.brokerCount * (MAX_BROKER_ADDRESS_LENGTH + 1);
+
+    /** `SCHEMA_VERSION_IDS` for these contracts, and an upper bound of its length. */
+    const schemaVersionIds = (names: readonly ContractName[]) => ({
+      json: this.toJsonString(Object.fromEntries(names.map((n) => [n, this.registry.currentVersionId(n)]))),
+      maxLength: JSON.stringify(
+        Object.fromEntries(names.map((n) => [n, 'x'.repeat(SCHEMA_VERSION_ID_LENGTH)])),
+      ).length,
+    });
+
+    this.consumers = topology.consumers.map((spec) => {
+      const ids = schemaVersionIds(contractsOfConsumer(spec, topology.topics));
+      return new ConsumerFunction(this, `Consumer-${spec.name}`, {
+        spec,
+        stage: config.stage,
+        cluster,
+        bootstrapBrokers: this.bootstrapBrokers.saslIam,
+        bootstrapBrokersMaxLength: brokersMaxLength,
+        registry: this.registry,
+        schemaVersionIds: ids.json,
+        schemaVersionIdsMaxLength: ids.maxLength,
+        vpc: network.vpc,
+        subnets: network.privateSubnets,
+        securityGroup: network.consumerSecurityGroup,
+        clusterSecurityGroups: [network.brokerSecurityGroup, network.mappingSecurityGroup],
+        pollers: config.consumers.pollers,
+        mappingMetrics: config.consumers.mappingMetrics,
+        logLevel: config.observability.logLevel,
+        metricsNamespace: config.observability.metricsNamespace,
+        logRetention,
+        logRemovalPolicy: removalPolicy,
+      });
+    });
+
+    const producerIds = schemaVersionIds(contractsOfProducer(topology));
+    this.producer = new ProducerApi(this, 'Producer', {
+      stage: config.stage,
+      streams: topology.streams,
+      cluster,
+      bootstrapBrokers: this.bootstrapBrokers.saslIam,
+      bootstrapBrokersMaxLength: brokersMaxLength,
+      schemaVersionIds: producerIds.json,
+      schemaVersionIdsMaxLength: producerIds.maxLength,
+      vpc: network.vpc,
+      subnets: network.privateSubnets,
+      securityGroup: network.producerSecurityGroup,
+      auth: config.api.auth,
+      cognitoUserPoolArn: config.api.cognitoUserPoolArn,
+      throttleRateLimit: config.api.throttleRateLimit,
+      throttleBurstLimit: config.api.throttleBurstLimit,
+      quotaPerDay: config.api.quotaPerDay,
+      manageCloudWatchRole: config.api.manageCloudWatchRole,
+      logLevel: config.observability.logLevel,
+      metricsNamespace: config.observability.metricsNamespace,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      stage: config.stage,
+      api: this.producer.api,
+      producer: this.producer.eventFunction.function,
+      consumers: this.consumers.map((c) => ({
+        name: c.spec.name,
+        sourceTopic: c.spec.sourceTopic,
+        function: c.eventFunction.function,
+      })),
+      metricsNamespace: config.observability.metricsNamespace,
+      offsetLagThreshold: config.observability.offsetLagThreshold,
+      apiErrorRatePercent: config.observability.apiErrorRatePercent,
+      alarmEmail: config.observability.alarmEmail,
+      alarmTopicArn: config.observability.alarmTopicArn,
+    });
+  }
+}

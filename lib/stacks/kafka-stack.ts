@@ -1,0 +1,72 @@
+/**
+ * The streaming platform: the network, the MSK cluster and the topics of the topology. Stateful and
+ * slow to create (an MSK cluster takes tens of minutes), so it is deployed apart from the
+ * application, which references it.
+ */
+import { Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { DeploymentConfig } from '../config';
+import { KafkaCluster } from '../constructs/kafka-cluster';
+import { Network } from '../constructs/network';
+import { Topics } from '../constructs/topics';
+import { checkedTopology, statefulRemovalPolicy, type Topology } from './shared';
+
+export interface KafkaStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  /** @default lib/topology.ts */
+  readonly topology?: Topology;
+}
+
+export class KafkaStack extends Stack {
+  readonly network: Network;
+  readonly kafka: KafkaCluster;
+  readonly topics: Topics;
+  private readonly azs: string[];
+
+  constructor(scope: Construct, id: string, props: KafkaStackProps) {
+    const { config, topology: givenTopology, ...stackProps } = props;
+    super(scope, id, { terminationProtection: config.terminationProtection, ...stackProps });
+    const topology = checkedTopology(givenTopology);
+    const removalPolicy = statefulRemovalPolicy(config);
+    const logRetention = config.observability.logRetentionDays as RetentionDays;
+    // The brokers need three zones. Named zones if configured, else the Region's first three,
+    // resolved by CloudFormation: synth looks nothing up and needs no credentials.
+    this.azs = config.network.availabilityZones
+      ? [...config.network.availabilityZones]
+      : [0, 1, 2].map((i) => Fn.select(i, Fn.getAzs()));
+
+    this.network = new Network(this, 'Network', {
+      cidr: config.network.vpcCidr,
+      natGateways: config.network.natGateways,
+      interfaceEndpoints: config.network.interfaceEndpoints,
+      logRetention,
+      removalPolicy,
+    });
+    this.kafka = new KafkaCluster(this, 'Kafka', {
+      clusterName: `${config.stage}-events`,
+      kafkaVersion: config.kafka.version,
+      brokerType: config.kafka.brokerType,
+      instanceType: config.kafka.instanceType,
+      brokersPerAz: config.kafka.brokersPerAz,
+      volumeSizeGiB: config.kafka.volumeSizeGiB,
+      enhancedMonitoring: config.kafka.enhancedMonitoring,
+      vpc: this.network.vpc,
+      subnets: this.network.privateSubnets,
+      securityGroups: [this.network.brokerSecurityGroup, this.network.mappingSecurityGroup],
+      logRetention,
+      removalPolicy,
+    });
+    this.topics = new Topics(this, 'Topics', {
+      cluster: this.kafka.ref,
+      brokerCount: this.kafka.brokerCount,
+      expressBrokers: config.kafka.brokerType === 'express',
+      topics: topology.topics,
+      removalPolicy,
+    });
+  }
+
+  override get availabilityZones(): string[] {
+    return this.azs;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * cfn-lint (PyPI, pinned in requirements-dev.txt) over every template the app synthesizes: dev, prod,
+ * and two variants that switch on the optional resources (API key and Cognito auth, Express brokers,
+ * NAT, alarm topics). Errors fail; warnings are CDK's own (W3005, redundant DependsOn) and are shown,
+ * not counted.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config';
+import { addDeployment } from '../../lib/stacks/app';
+import { pythonTool } from '../support/python-tools';
+
+const run = promisify(execFile);
+const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
+
+const variants: Record<string, Record<string, unknown>> = {
+  dev: {},
+  prod: { stage: 'prod' },
+  'dev-options': {
+    apiAuth: 'apiKey',
+    brokerType: 'express',
+    natGateways: '1',
+    interfaceEndpoints: 'false',
+    alarmEmail: 'ops@example.com',
+  },
+  'prod-options': {
+    stage: 'prod',
+    apiAuth: 'cognito',
+    cognitoUserPoolArn: 'arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_AbCdEf123',
+    alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:ops-alarms',
+    apiCloudWatchRole: 'false',
+  },
+};
+
+describe('cfn-lint', () => {
+  let out: string;
+  const templates: string[] = [];
+
+  beforeAll(async () => {
+    out = await mkdtemp(join(tmpdir(), 'cfn-lint-'));
+    for (const [name, context] of Object.entries(variants)) {
+      const outdir = join(out, name);
+      const app = new App({
+        outdir,
+        builtinCloudFormationValidation: false,
+        context: { ...flags, 'aws:cdk:bundling-stacks': [], ...context },
+      });
+      addDeployment(
+        app,
+        loadConfig((k) => app.node.tryGetContext(k), {}),
+        { nag: false },
+      );
+      app.synth();
+      for (const file of await readdir(outdir))
+        if (file.endsWith('.template.json')) templates.push(join(outdir, file));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(out, { recursive: true, force: true });
+  });
+
+  it('finds no error in any synthesized template', async () => {
+    expect(templates).toHaveLength(Object.keys(variants).length * 2);
+    const cfnLint = await pythonTool('cfn-lint');
+    const result = await run(cfnLint, ['--format', 'parseable', '--', ...templates], {
+      maxBuffer: 16 << 20,
+    }).then(
+      ({ stdout }) => stdout,
+      // cfn-lint exits non-zero on any finding (2 errors, 4 warnings, 8 informational, or-ed together):
+      // its findings are on stdout either way, and only errors count here.
+      (error: { stdout?: string }) => {
+        if (!error.stdout) throw error;
+        return error.stdout;
+      },
+    );
+    const errors = result.split('\n').filter((line) => /:E\d{4}:/.test(line));
+    expect(errors).toEqual([]);
+  }, 180_000);
+});

@@ -1,0 +1,90 @@
+/**
+ * cdk-nag v3 as policy-as-test: the AwsSolutions and Serverless packs find nothing unacknowledged in
+ * any configuration shape (each turns different resources on), and every acknowledgement sits on a
+ * construct narrower than a stack, with a reason.
+ */
+import { readFileSync } from 'node:fs';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, type NagPack, ServerlessChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config';
+import { addDeployment } from '../../lib/stacks/app';
+
+const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
+
+/** A synthesized app of the deployment `context` configures, with or without the packs registered. */
+function synthesized(context: Record<string, unknown>, nag = false): App {
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { ...flags, 'aws:cdk:bundling-stacks': [], ...context },
+  });
+  addDeployment(
+    app,
+    loadConfig((k) => app.node.tryGetContext(k), {}),
+    { nag },
+  );
+  app.synth();
+  return app;
+}
+
+/** `rule at construct path` for every finding of `pack` in `app`. */
+function findings(pack: NagPack, app: App): string[] {
+  return pack
+    .validateScope(app)
+    .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`));
+}
+
+const variants: Record<string, Record<string, unknown>> = {
+  'dev, as configured by default': {},
+  'prod, alarms mailed to a new topic': { stage: 'prod', alarmEmail: 'ops@example.com' },
+  'API key auth, Express brokers, a NAT gateway instead of endpoints': {
+    apiAuth: 'apiKey',
+    brokerType: 'express',
+    natGateways: '1',
+    interfaceEndpoints: 'false',
+  },
+  'Cognito auth, an existing alarm topic, the account’s own API Gateway log role': {
+    stage: 'prod',
+    apiAuth: 'cognito',
+    cognitoUserPoolArn: 'arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_AbCdEf123',
+    alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:ops-alarms',
+    apiCloudWatchRole: 'false',
+  },
+};
+
+describe.each(Object.entries(variants))('%s', (_name, context) => {
+  const app = synthesized(context);
+
+  it.each([
+    ['AwsSolutions', () => new AwsSolutionsChecks()],
+    ['Serverless', () => new ServerlessChecks()],
+  ])('passes the %s pack with no unacknowledged finding', (_pack, pack) => {
+    expect(findings(pack(), app)).toEqual([]);
+  });
+});
+
+describe('acknowledgements', () => {
+  it('run on every synth: the packs are registered by the app and pass', () => {
+    expect(() => synthesized({}, true)).not.toThrow();
+  });
+
+  it('sit on the construct they concern, never on a stack or the app, each with a reason', () => {
+    const app = synthesized(
+      variants['API key auth, Express brokers, a NAT gateway instead of endpoints'] ?? {},
+    );
+    const acknowledged: { path: string; id: string; reason: string; on: IConstruct }[] = [];
+    for (const c of app.node.findAll()) {
+      for (const entry of c.node.metadata) {
+        if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+        for (const [id, reason] of Object.entries(entry.data as Record<string, string>))
+          acknowledged.push({ path: c.node.path, id, reason, on: c });
+      }
+    }
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const a of acknowledged) {
+      expect(Stack.isStack(a.on) || a.on === app, `${a.id} on ${a.path}`).toBe(false);
+      expect(a.reason.length, `reason of ${a.id} on ${a.path}`).toBeGreaterThanOrEqual(60);
+    }
+  });
+});

@@ -7,11 +7,12 @@ import { App } from 'aws-cdk-lib';
 import { ConfigError, loadConfig } from '../lib/config';
 import { addDeployment } from '../lib/stacks/app';
 import { TopologyError } from '../lib/topology';
+import { definitionHistory } from '../schemas/history';
 
 const app = new App();
 try {
   const config = loadConfig((key) => app.node.tryGetContext(key));
-  addDeployment(app, config);
+  addDeployment(app, config, { schemaHistory: definitionHistory });
 } catch (error) {
   // A bad context value or topology is the user's to fix: say what is wrong, without a stack trace.
   if (error instanceof ConfigError || error instanceof TopologyError) {

@@ -150,3 +150,15 @@ describe('validateEvent', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe('contract history', () => {
+  it('has, for every contract, as many definitions as its version number, the current one last', async () => {
+    const { definitionHistory } = await import('../../schemas/history');
+    for (const name of Object.keys(contractSchemas) as (keyof typeof contractSchemas)[]) {
+      const history = definitionHistory(name);
+      expect(history, name).toHaveLength(contractVersions[name]);
+      expect(history.at(-1)).toBe(schemaDefinition(name));
+      expect(new Set(history).size, `${name} has a repeated definition`).toBe(history.length);
+    }
+  });
+});

@@ -83,4 +83,22 @@ describe('cfn-lint', () => {
     const errors = result.split('\n').filter((line) => /:E\d{4}:/.test(line));
     expect(errors).toEqual([]);
   }, 180_000);
+
+  it('puts no secret or account id of its own in any template', () => {
+    // Only the placeholder account the variants above pass in may appear; everything else is a token.
+    const allowed = new Set(['111122223333']);
+    const findings: string[] = [];
+    for (const file of templates) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|-----BEGIN [A-Z ]*PRIVATE KEY-----/g))
+        findings.push(`${file}: ${m[0]}`);
+      // Account ids sit in ARNs (arn:partition:service:region:account:...); everything else is a token.
+      for (const m of text.matchAll(/arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:([0-9]{12}):/g)) {
+        if (!allowed.has(m[1] ?? '')) findings.push(`${file}: ${m[0]}`);
+      }
+      for (const m of text.matchAll(/"(?:Password|Secret[A-Za-z]*|ApiKey|Token)"\s*:\s*"[^"$]{8,}"/g))
+        findings.push(`${file}: ${m[0]}`);
+    }
+    expect(findings).toEqual([]);
+  });
 });

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     log: (line) => console.error(line),
   });
   say(
-    `Kafka:        ${runtime.brokers}${process.env.KAFKA_BROKERS ? ' (KAFKA_BROKERS)' : ' (embedded Apache Kafka)'}`,
+    `Kafka:        ${runtime.brokers}${external ? ' (KAFKA_BROKERS)' : ' (embedded Apache Kafka)'}`,
   );
   say(`topics:       ${runtime.createdTopics.length} created, the rest already there`);
   for (const m of runtime.mappings) say(`mapping:      ${m.name} (${m.state})`);

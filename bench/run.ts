@@ -1,112 +1,147 @@
 /**
- * `npm run bench`: micro-benchmarks of the code every record goes through, each next to a baseline
- * measured in the same run and reported as a ratio (absolute numbers drift on a shared machine).
+ * `npm run bench`: the benchmark suite, against a real Kafka broker (an embedded Apache Kafka started
+ * for the run, or KAFKA_BROKERS). Every figure is measured next to a baseline in the same run and
+ * reported as a ratio, since absolute numbers drift on a shared machine. BENCHMARKS.md explains the
+ * benchmarks, their baselines and how to read them.
  *
- * - Glue framing: `encode` + `decode` of an event's JSON, against the bare copy of the same bytes.
- * - Contract validation: `validateEvent` on a parsed event, against `JSON.parse` of that event.
+ * Writes bench/results/<timestamp>.json (every figure, its baseline, the machine), the chart
+ * bench/results/<timestamp>.png (copied to bench/chart.png) and the results section of BENCHMARKS.md.
  *
- * Writes bench/results/<timestamp>.json with the machine it ran on. `--smoke` runs each task briefly
- * (CI keeps the suite working with it; its numbers mean little).
+ *   npm run bench                     the full suite (about 20 minutes on 2 cores)
+ *   npm run bench -- --smoke          every benchmark briefly (under a minute; CI). Writes
+ *                                     bench/results/<timestamp>-smoke.{json,md,png} only.
+ *   npm run bench -- --only=producer,e2e
+ *                                     some suites; writes <timestamp>-partial.* only.
+ *
+ * Suites: micro, cpu, cold-start, producer, http, consumer, scaling, e2e.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Bench } from 'tinybench';
-import { decode, encode } from '../lambdas/shared/glue-wire-format';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { functionEnvironment } from '../local/functions';
 import { assertLambdaNodeMajor } from '../local/node-version';
-import { eventExamples } from '../schemas/examples';
-import { localSchemaVersionId } from '../schemas/registry';
-import { compileAll, validateEvent } from '../schemas/validator';
+import { renderChart } from './lib/chart';
+import { buildWorkers } from './lib/child';
+import type { SuiteContext } from './lib/context';
+import { runSalt } from './lib/fixtures';
+import { startCluster, warmUp } from './lib/kafka';
+import { describeMachine, machineLine } from './lib/machine';
+import { renderMarkdown, updateBenchmarksMd } from './lib/report';
+import { type BenchResults, SUITES, type SuiteName } from './lib/results';
+import { coldStartSuite } from './suites/cold-start';
+import { consumerPath, scaling } from './suites/consumer';
+import { cpuPerRecord } from './suites/cpu';
+import { endToEnd } from './suites/e2e';
+import { httpPath } from './suites/http';
+import { micro } from './suites/micro';
+import { producerPath } from './suites/producer';
 
 assertLambdaNodeMajor();
-const smoke = process.argv.includes('--smoke');
-const time = smoke ? 50 : 1000;
-const here = dirname(fileURLToPath(import.meta.url));
 
-const event = eventExamples.order_created[0];
-const json = Buffer.from(JSON.stringify(event));
-const text = json.toString('utf8');
-const parsed = JSON.parse(text);
-const schemaVersionId = localSchemaVersionId('order_created');
-const framedZlib = encode(schemaVersionId, json, { compression: 'zlib' });
-compileAll();
-
-interface Pair {
-  readonly name: string;
-  readonly baseline: { readonly name: string; readonly fn: () => unknown };
-  readonly subject: { readonly name: string; readonly fn: () => unknown };
+const argv = process.argv.slice(2);
+const smoke = argv.includes('--smoke');
+const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = onlyArg ? (onlyArg.split(',').filter(Boolean) as SuiteName[]) : undefined;
+for (const name of only ?? []) {
+  if (!SUITES.includes(name)) {
+    console.error(`unknown suite "${name}"; suites: ${SUITES.join(', ')}`);
+    process.exit(2);
+  }
 }
+const started = performance.now();
+const log = (line: string) =>
+  console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 
-const pairs: Pair[] = [
-  {
-    name: 'Glue framing, no compression',
-    baseline: { name: 'copy payload', fn: () => Buffer.from(json).subarray(0) },
-    subject: { name: 'encode + decode', fn: () => decode(encode(schemaVersionId, json)).payload },
-  },
-  {
-    name: 'Glue framing, zlib',
-    baseline: { name: 'copy payload', fn: () => Buffer.from(json).subarray(0) },
-    subject: { name: 'decode (inflate)', fn: () => decode(framedZlib).payload },
-  },
-  {
-    name: 'contract validation',
-    baseline: { name: 'JSON.parse', fn: () => JSON.parse(text) },
-    subject: { name: 'validateEvent', fn: () => validateEvent(parsed) },
-  },
-];
-
-const bench = new Bench({ time, warmupTime: smoke ? 10 : 200 });
-for (const p of pairs) {
-  bench.add(`${p.name} | baseline: ${p.baseline.name}`, p.baseline.fn);
-  bench.add(`${p.name} | ${p.subject.name}`, p.subject.fn);
-}
-await bench.run();
-
-const opsOf = (name: string) => {
-  const task = bench.tasks.find((t) => t.name === name);
-  const result = task?.result as
-    | { throughput?: { mean: number }; latency?: { p50?: number; p99?: number } }
-    | undefined;
-  return {
-    opsPerSecond: result?.throughput?.mean ?? 0,
-    p50Ms: result?.latency?.p50 ?? 0,
-    p99Ms: result?.latency?.p99 ?? 0,
-  };
+const runners: Partial<Record<SuiteName, (ctx: SuiteContext) => Promise<unknown>>> = {
+  micro,
+  cpu: cpuPerRecord,
+  'cold-start': coldStartSuite,
+  producer: producerPath,
+  http: httpPath,
+  consumer: consumerPath,
+  scaling,
+  e2e: endToEnd,
 };
 
-const results = pairs.map((p) => {
-  const baseline = opsOf(`${p.name} | baseline: ${p.baseline.name}`);
-  const subject = opsOf(`${p.name} | ${p.subject.name}`);
-  return {
-    benchmark: p.name,
-    baseline: { name: p.baseline.name, ...baseline },
-    subject: { name: p.subject.name, ...subject },
-    // Subject throughput as a fraction of the baseline's (1 = as fast as the baseline).
-    ratio: baseline.opsPerSecond > 0 ? subject.opsPerSecond / baseline.opsPerSecond : 0,
+async function main(): Promise<number> {
+  log(`${smoke ? 'smoke run' : 'full run'}${only ? ` of ${only.join(', ')}` : ''}`);
+  await buildWorkers();
+  const cluster = await startCluster(log);
+  const machine = describeMachine({ version: cluster.version, nodes: cluster.nodes });
+  log(`machine: ${machineLine(machine)}`);
+  const ctx: SuiteContext = {
+    smoke,
+    cluster,
+    functionEnv: functionEnvironment(cluster.brokers),
+    salt: runSalt(),
+    log,
   };
-});
+  const warm = performance.now();
+  await warmUp(cluster, ctx.salt, smoke ? 5000 : 50_000);
+  log(`broker warmed up in ${((performance.now() - warm) / 1000).toFixed(1)} s`);
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    smoke,
+    suites: only ?? [...SUITES],
+    durationSeconds: 0,
+    machine,
+  };
+  const failed: string[] = [];
+  try {
+    for (const name of results.suites) {
+      const run = runners[name];
+      if (!run) continue;
+      const t = performance.now();
+      log(`== ${name}`);
+      try {
+        (results as unknown as Record<string, unknown>)[name] = await run(ctx);
+      } catch (error) {
+        failed.push(name);
+        (results as unknown as Record<string, unknown>)[name] = { error: (error as Error).message };
+        log(`${name} FAILED: ${(error as Error).stack ?? error}`);
+      }
+      log(`${name} took ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    await cluster.stop();
+  }
+  results.durationSeconds = Math.round((performance.now() - started) / 1000);
 
-const machine = {
-  cores: availableParallelism(),
-  cpu: cpus()[0]?.model ?? 'unknown',
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  node: process.version,
-  platform: `${process.platform}-${process.arch}`,
-};
-console.table(
-  results.map((r) => ({
-    benchmark: r.benchmark,
-    baseline: `${r.baseline.name}: ${Math.round(r.baseline.opsPerSecond).toLocaleString('en')} op/s`,
-    subject: `${r.subject.name}: ${Math.round(r.subject.opsPerSecond).toLocaleString('en')} op/s`,
-    'ratio (subject/baseline)': r.ratio.toFixed(3),
-  })),
+  const stamp = results.date.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z');
+  const suffix = smoke ? '-smoke' : only ? '-partial' : '';
+  const dir = join('bench', 'results');
+  await mkdir(dir, { recursive: true });
+  const jsonFile = join(dir, `${stamp}${suffix}.json`);
+  await writeFile(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${relative('.', jsonFile)}`);
+  const pngFile = join(dir, `${stamp}${suffix}.png`);
+  try {
+    await writeFile(pngFile, await renderChart(results));
+    log(`wrote ${relative('.', pngFile)}`);
+  } catch (error) {
+    failed.push('chart');
+    log(`chart FAILED: ${(error as Error).stack ?? error}`);
+  }
+  if (smoke || only) {
+    // Exercise the report; BENCHMARKS.md and bench/chart.png hold full runs only.
+    const mdFile = join(dir, `${stamp}${suffix}.md`);
+    await writeFile(mdFile, `${renderMarkdown(results, { json: jsonFile, chart: pngFile })}\n`);
+    log(`wrote ${relative('.', mdFile)}`);
+  } else {
+    await copyFile(pngFile, join('bench', 'chart.png'));
+    await updateBenchmarksMd(
+      'BENCHMARKS.md',
+      renderMarkdown(results, { json: relative('.', jsonFile), chart: 'bench/chart.png' }),
+    );
+    log('updated BENCHMARKS.md and bench/chart.png');
+  }
+  log(`done in ${results.durationSeconds} s${failed.length > 0 ? `; FAILED: ${failed.join(', ')}` : ''}`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`[bench] ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
 );
-const stamp = new Date().toISOString().replaceAll(':', '-');
-const out = join(here, 'results', `${stamp}${smoke ? '-smoke' : ''}.json`);
-await mkdir(dirname(out), { recursive: true });
-await writeFile(
-  out,
-  `${JSON.stringify({ date: new Date().toISOString(), smoke, machine, payloadBytes: json.byteLength, results }, null, 2)}\n`,
-);
-console.log(`machine: ${JSON.stringify(machine)}\nwrote ${out}`);

@@ -1,0 +1,244 @@
+/**
+ * Item 6, cold start: each function's bundle as CDK deploys it (scripts/bundle.ts, lib/bundling.ts)
+ * and the time from spawning a fresh Node process to the first invocation served by that bundle: the
+ * module loaded, the handler invoked once with a real event, its Kafka write acknowledged. Baselines,
+ * bundled with the same settings: a handler that does nothing (the floor: Node's own start), and bare
+ * kafkajs handlers doing the same job by hand. Runs are interleaved across functions; medians are
+ * reported.
+ *
+ * The environment is the deployed one (metrics on, source maps on) except for what needs AWS: plain
+ * Kafka instead of MSK IAM (no token to sign), tracing off (no X-Ray daemon).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { esbuildOptions } from '../../lib/bundling';
+import { eventExamples } from '../../schemas/examples';
+import type { AnyEvent } from '../../schemas/index';
+import { localSchemaVersionId } from '../../schemas/registry';
+import { bundleAll } from '../../scripts/bundle';
+import { pick, type SuiteContext } from '../lib/context';
+import { apiGatewayEvent, benchUuid, mskEventOf, userEvent } from '../lib/fixtures';
+import { median, ratio, round } from '../lib/stats';
+
+const ATTRIBUTION = [
+  'kafkajs',
+  'powertools-logger-metrics',
+  'powertools-tracer',
+  'middy',
+  'contracts-validator',
+];
+
+export const BUNDLE_GOAL_BYTES = 300 * 1024;
+export const COLD_START_GOAL_MS = 150;
+
+export interface ColdStartRun {
+  readonly totalMs: number;
+  readonly bootMs: number;
+  readonly importMs: number;
+  readonly invokeMs: number;
+}
+
+export interface ColdStartEntry {
+  readonly name: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  /** Bytes in the bundle by package (or this project), largest first. */
+  readonly packages: { readonly name: string; readonly bytes: number }[];
+  readonly runs: ColdStartRun[];
+  readonly median: ColdStartRun;
+}
+
+export interface ColdStartResult {
+  readonly repetitions: number;
+  readonly functions: (ColdStartEntry & {
+    readonly baseline: string;
+    readonly ratios: { readonly bytes: number; readonly coldStart: number };
+  })[];
+  readonly baselines: ColdStartEntry[];
+}
+
+const RUNNER = `
+const bootMs = performance.now();
+const { pathToFileURL } = await import('node:url');
+const { readFileSync } = await import('node:fs');
+const event = JSON.parse(readFileSync(process.env.BENCH_EVENT_FILE, 'utf8'));
+const t0 = performance.now();
+const mod = await import(pathToFileURL(process.env.BENCH_BUNDLE).href);
+const t1 = performance.now();
+const name = process.env.AWS_LAMBDA_FUNCTION_NAME;
+const deadline = Date.now() + 30000;
+const context = {
+  callbackWaitsForEmptyEventLoop: false, functionName: name, functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:' + name, memoryLimitInMB: '512',
+  awsRequestId: 'cold-start', logGroupName: '/aws/lambda/' + name, logStreamName: 'cold-start',
+  getRemainingTimeInMillis: () => deadline - Date.now(), done() {}, fail() {}, succeed() {},
+};
+let ok = true;
+let detail = '';
+try {
+  const r = await mod.handler(event, context);
+  if (r && typeof r.statusCode === 'number') { ok = r.statusCode < 300; detail = String(r.statusCode); }
+  else if (r && Array.isArray(r.batchItemFailures)) { ok = r.batchItemFailures.length === 0; detail = 'failures ' + r.batchItemFailures.length; }
+} catch (e) { ok = false; detail = String(e && e.stack || e); }
+const t2 = performance.now();
+process.send({ bootMs, importMs: t1 - t0, invokeMs: t2 - t1, ok, detail }, () => process.exit(0));
+`;
+
+const byPackage = (path: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? '(this project)';
+
+function packages(inputs: readonly { path: string; bytes: number }[]) {
+  const sizes = new Map<string, number>();
+  for (const i of inputs) sizes.set(byPackage(i.path), (sizes.get(byPackage(i.path)) ?? 0) + i.bytes);
+  return [...sizes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([name, bytes]) => ({ name, bytes }));
+}
+
+/** One fresh process serving one invocation; the time from spawn to the answer. */
+function coldStart(bundle: string, eventFile: string, env: Record<string, string>): Promise<ColdStartRun> {
+  return new Promise((resolvePromise, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [resolve('.cache', 'bench', 'cold-start-runner.mjs')], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...env, BENCH_BUNDLE: bundle, BENCH_EVENT_FILE: eventFile },
+    });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-4000);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on(
+      'message',
+      (m: { bootMs: number; importMs: number; invokeMs: number; ok: boolean; detail: string }) => {
+        const totalMs = performance.now() - started;
+        clearTimeout(timer);
+        if (!m.ok) reject(new Error(`${bundle}: the first invocation failed: ${m.detail}\n${stderr}`));
+        else
+          resolvePromise({
+            totalMs: round(totalMs, 1),
+            bootMs: round(m.bootMs, 1),
+            importMs: round(m.importMs, 1),
+            invokeMs: round(m.invokeMs, 1),
+          });
+      },
+    );
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${bundle}: exited (${code}) before answering\n${stderr}`));
+    });
+  });
+}
+
+export async function coldStartSuite(ctx: SuiteContext): Promise<ColdStartResult> {
+  const dir = resolve('.cache', 'bench');
+  await mkdir(join(dir, 'events'), { recursive: true });
+  await writeFile(join(dir, 'cold-start-runner.mjs'), RUNNER);
+  const reports = await bundleAll(join(dir, 'bundles'));
+  const baselineEntries: Record<string, string> = {
+    empty: 'bench/baselines/empty-handler.ts',
+    'bare-producer': 'bench/baselines/bare-producer-handler.ts',
+    'bare-consumer': 'bench/baselines/bare-consumer-handler.ts',
+  };
+  // Attribution: each dependency group imported alone; its import time less the empty handler's.
+  for (const name of ATTRIBUTION) baselineEntries[`import-${name}`] = `bench/baselines/imports/${name}.ts`;
+  const baselineReports = [];
+  for (const [name, entry] of Object.entries(baselineEntries)) {
+    const file = join(dir, 'bundles', `baseline-${name}`, 'index.mjs');
+    const result = await build(esbuildOptions(entry, file));
+    const output = Object.entries(result.metafile?.outputs ?? {}).find(
+      ([k]) => resolve(k) === resolve(file),
+    )?.[1];
+    const code = await readFile(file);
+    baselineReports.push({
+      name,
+      file,
+      bytes: code.byteLength,
+      gzipBytes: gzipSync(code).byteLength,
+      largestInputs: Object.entries(output?.inputs ?? {}).map(([path, v]) => ({
+        path,
+        bytes: v.bytesInOutput,
+      })),
+    });
+  }
+
+  const fresh = (type: 'order_created' | 'payment_processed', i: number) =>
+    ({ ...eventExamples[type][0], eventId: benchUuid(ctx.salt, 900_000 + i) }) as AnyEvent;
+  const events: Record<string, unknown> = {
+    producer: apiGatewayEvent('user', JSON.stringify(userEvent(800_000, ctx.salt)), false, 'cold'),
+    'user-consumer': mskEventOf([userEvent(800_001, ctx.salt, 'user_registered')]),
+    'order-consumer': mskEventOf([fresh('order_created', 1)], 'order-events'),
+    'payment-consumer': mskEventOf([fresh('payment_processed', 2)], 'payment-events'),
+  };
+  for (const name of ['empty', ...ATTRIBUTION.map((a) => `import-${a}`)]) events[name] = events.producer;
+  events['bare-producer'] = events.producer;
+  events['bare-consumer'] = events['user-consumer'];
+  const eventFiles: Record<string, string> = {};
+  for (const [name, event] of Object.entries(events)) {
+    eventFiles[name] = join(dir, 'events', `${name}.json`);
+    await writeFile(eventFiles[name], JSON.stringify(event));
+  }
+
+  const all = [...reports, ...baselineReports];
+  const runs = new Map<string, ColdStartRun[]>(all.map((r) => [r.name, []]));
+  const repetitions = pick(ctx, 1, 7);
+  for (let rep = 0; rep < repetitions; rep++) {
+    for (const r of rep % 2 === 0 ? all : [...all].reverse()) {
+      const env: Record<string, string> = {
+        PATH: process.env.PATH ?? '',
+        ...ctx.functionEnv,
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: r.name,
+        POWERTOOLS_METRICS_NAMESPACE: 'MskServerlessEvents',
+        POWERTOOLS_METRICS_DISABLED: 'false',
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        AWS_LAMBDA_FUNCTION_NAME: r.name,
+        BARE_SCHEMA_ID: localSchemaVersionId('user_registered').replaceAll('-', ''),
+      };
+      runs.get(r.name)?.push(await coldStart(resolve(r.file), eventFiles[r.name] as string, env));
+    }
+  }
+  const entry = (r: (typeof all)[number]): ColdStartEntry => {
+    const list = runs.get(r.name) ?? [];
+    const med = (k: keyof ColdStartRun) => round(median(list.map((x) => x[k])), 1);
+    return {
+      name: r.name,
+      bytes: r.bytes,
+      gzipBytes: r.gzipBytes,
+      packages: packages(r.largestInputs),
+      runs: list,
+      median: {
+        totalMs: med('totalMs'),
+        bootMs: med('bootMs'),
+        importMs: med('importMs'),
+        invokeMs: med('invokeMs'),
+      },
+    };
+  };
+  const baselines = baselineReports.map(entry);
+  const functions = reports.map((r) => {
+    const e = entry(r);
+    const base = baselines.find(
+      (b) => b.name === (r.name === 'producer' ? 'bare-producer' : 'bare-consumer'),
+    );
+    ctx.log(
+      `  ${r.name}: ${(e.bytes / 1024).toFixed(0)} KB, cold start ${e.median.totalMs} ms (import ${e.median.importMs}, first invocation ${e.median.invokeMs}) vs ${base?.name} ${((base?.bytes ?? 0) / 1024) | 0} KB, ${base?.median.totalMs} ms`,
+    );
+    return {
+      ...e,
+      baseline: base?.name ?? '',
+      ratios: {
+        bytes: ratio(e.bytes, base?.bytes ?? Number.NaN),
+        coldStart: ratio(e.median.totalMs, base?.median.totalMs ?? Number.NaN),
+      },
+    };
+  });
+  for (const b of baselines)
+    ctx.log(
+      `  ${b.name}: ${(b.bytes / 1024).toFixed(0)} KB, ${b.median.totalMs} ms (boot ${b.median.bootMs}, import ${b.median.importMs}, first invocation ${b.median.invokeMs})`,
+    );
+  return { repetitions, functions, baselines };
+}

@@ -32,9 +32,7 @@ async function main(): Promise<void> {
     bundles: process.argv.includes('--bundles'),
     log: (line) => console.error(line),
   });
-  say(
-    `Kafka:        ${runtime.brokers}${external ? ' (KAFKA_BROKERS)' : ' (embedded Apache Kafka)'}`,
-  );
+  say(`Kafka:        ${runtime.brokers}${external ? ' (KAFKA_BROKERS)' : ' (embedded Apache Kafka)'}`);
   say(`topics:       ${runtime.createdTopics.length} created, the rest already there`);
   for (const m of runtime.mappings) say(`mapping:      ${m.name} (${m.state})`);
   say(`functions:    ${runtime.origin}`);

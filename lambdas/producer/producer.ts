@@ -44,15 +44,24 @@ export interface Accepted {
 }
 
 const partitioner = Partitioners.DefaultPartitioner();
+/** Partition lists per partition count, built once. */
+const partitionLists = new Map<
+  number,
+  { partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number }[]
+>();
 /** Partition of `key` on `topic`: Kafka's murmur2 partitioner over the topology's partition count. */
 function partitionOf(topic: TopicSpec, key: string): number {
-  const partitionMetadata = Array.from({ length: topic.partitions }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    replicas: [],
-    isr: [],
-    partitionErrorCode: 0,
-  }));
+  let partitionMetadata = partitionLists.get(topic.partitions);
+  if (!partitionMetadata) {
+    partitionMetadata = Array.from({ length: topic.partitions }, (_, i) => ({
+      partitionId: i,
+      leader: 0,
+      replicas: [],
+      isr: [],
+      partitionErrorCode: 0,
+    }));
+    partitionLists.set(topic.partitions, partitionMetadata);
+  }
   return partitioner({ topic: topic.name, partitionMetadata, message: { key, value: null } });
 }
 

@@ -90,5 +90,5 @@ export function headersToMsk(
 ): Record<string, number[]>[] {
   return Object.entries(headers)
     .filter((entry): entry is [string, string | Buffer] => entry[1] !== undefined)
-    .map(([name, value]) => ({ [name]: [...(typeof value === 'string' ? Buffer.from(value) : value)] }));
+    .map(([name, value]) => ({ [name]: Array.from(typeof value === 'string' ? Buffer.from(value) : value) }));
 }

@@ -7,12 +7,17 @@ export function formatUuid(bytes: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Namespace UUIDs as bytes, parsed once (a handful are used, on every derived event). */
+const namespaces = new Map<string, Buffer>();
+
 /** The version-5 UUID of `name` in `namespace` (a UUID string). */
 export function uuidV5(namespace: string, name: string): string {
-  const hash = createHash('sha1')
-    .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
-    .update(name, 'utf8')
-    .digest();
+  let ns = namespaces.get(namespace);
+  if (!ns) {
+    ns = Buffer.from(namespace.replaceAll('-', ''), 'hex');
+    namespaces.set(namespace, ns);
+  }
+  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
   return formatUuid(hash);

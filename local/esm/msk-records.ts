@@ -16,7 +16,7 @@ export function toMskRecord(
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     for (const v of Array.isArray(value) ? value : [value]) {
       if (v === undefined) continue;
-      headers.push({ [name]: [...(typeof v === 'string' ? Buffer.from(v) : v)] });
+      headers.push({ [name]: Array.from(typeof v === 'string' ? Buffer.from(v) : v) });
     }
   }
   return {
@@ -40,7 +40,9 @@ export function toMskEvent(
   const grouped: Record<string, MskRecord[]> = {};
   for (const r of records) {
     const key = `${r.topic}-${r.partition}`;
-    grouped[key] = [...(grouped[key] ?? []), r];
+    const list = grouped[key];
+    if (list) list.push(r);
+    else grouped[key] = [r];
   }
   return { eventSource: 'aws:kafka', eventSourceArn, bootstrapServers, records: grouped };
 }

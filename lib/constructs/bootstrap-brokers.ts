@@ -1,9 +1,11 @@
 /**
- * The bootstrap brokers of the cluster's IAM listener, looked up at deploy time: AWS::MSK::Cluster
+ * The bootstrap brokers of the cluster's client listener, looked up at deploy time: AWS::MSK::Cluster
  * returns only the cluster ARN, and the broker host names are MSK's to choose, so a custom resource
- * calls Kafka GetBootstrapBrokers (`BootstrapBrokerStringSaslIam`, the SASL/IAM over TLS listener on
- * port 9098, https://docs.aws.amazon.com/msk/latest/1.0/apireference/clusters-clusterarn-bootstrap-brokers.html)
- * and the functions get the answer in `KAFKA_BROKERS`.
+ * calls Kafka GetBootstrapBrokers
+ * (https://docs.aws.amazon.com/msk/latest/1.0/apireference/clusters-clusterarn-bootstrap-brokers.html)
+ * and the functions get the answer in `KAFKA_BROKERS`: `BootstrapBrokerStringSaslIam`, the SASL/IAM
+ * over TLS listener on port 9098, for a cluster with IAM client authentication, or
+ * `BootstrapBrokerString`, the plaintext listener, for one with unauthenticated plaintext access.
  *
  * The lookup function runs outside the VPC (it calls the MSK control plane, not the brokers) with its
  * own role: it may write its own log group and call that one action on that one cluster.
@@ -18,6 +20,7 @@ import {
   PhysicalResourceId,
 } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import type { KafkaClientAuth } from '../target';
 import type { KafkaClusterRef } from './kafka-access';
 import { acknowledge } from './nag';
 
@@ -27,15 +30,23 @@ import { acknowledge } from './nag';
  */
 export const MAX_BROKER_ADDRESS_LENGTH = 128;
 
+/** The GetBootstrapBrokers field of each client authentication's listener. */
+export const BOOTSTRAP_BROKERS_FIELD: Readonly<Record<KafkaClientAuth, string>> = {
+  iam: 'BootstrapBrokerStringSaslIam',
+  plaintext: 'BootstrapBrokerString',
+};
+
 export interface BootstrapBrokersProps {
   readonly cluster: KafkaClusterRef;
+  /** The cluster's client authentication, which names the listener. @default 'iam' */
+  readonly clientAuthentication?: KafkaClientAuth;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 export class BootstrapBrokers extends Construct {
-  /** `host:9098,host:9098,...` (a deploy-time value). */
-  readonly saslIam: string;
+  /** `host:port,host:port,...` of the listener (a deploy-time value), e.g. `host:9098,...` for IAM. */
+  readonly brokers: string;
   readonly resource: AwsCustomResource;
 
   constructor(scope: Construct, id: string, props: BootstrapBrokersProps) {
@@ -59,13 +70,14 @@ export class BootstrapBrokers extends Construct {
         }),
       },
     });
+    const field = BOOTSTRAP_BROKERS_FIELD[props.clientAuthentication ?? 'iam'];
     const call: AwsSdkCall = {
       service: 'Kafka',
       action: 'GetBootstrapBrokers',
       parameters: { ClusterArn: props.cluster.clusterArn },
       physicalResourceId: PhysicalResourceId.of(props.cluster.clusterArn),
       // The answer also holds the other listeners' strings; only this one is kept.
-      outputPaths: ['BootstrapBrokerStringSaslIam'],
+      outputPaths: [field],
     };
     this.resource = new AwsCustomResource(this, 'Lookup', {
       resourceType: 'Custom::MskBootstrapBrokers',
@@ -78,7 +90,7 @@ export class BootstrapBrokers extends Construct {
       timeout: Duration.minutes(2),
       installLatestAwsSdk: false,
     });
-    this.saslIam = this.resource.getResponseField('BootstrapBrokerStringSaslIam');
+    this.brokers = this.resource.getResponseField(field);
 
     // CDK creates the provider function once per stack, at the stack's root.
     const provider = Stack.of(this).node.tryFindChild(

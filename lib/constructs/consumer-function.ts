@@ -7,6 +7,14 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html): CDK does not
  * check this, so {@link ConsumerFunction} requires pollers.
  *
+ * A target whose Kafka mappings lack some of these settings (lib/target.ts, LocalStack) gets a mapping
+ * without them, as {@link KafkaMappingFeatures} says: no provisioned mode, error-handling controls,
+ * partial batch responses, on-failure destination, schema-registry integration, system logs or
+ * metrics. The handler is the same: it dead-letters poison records itself and reads records both as
+ * the schema-registry integration delivers them (JSON) and as produced (Glue-framed). Filters match the
+ * JSON `value` only the integration delivers, so without it they are left out too: on framed values
+ * they would match nothing and drop every record.
+ *
  * Permissions, all on the function's execution role (the mapping uses it too):
  * - read the source topic as the consumer group (the mapping),
  * - write the derived topics and the dead-letter topic (the handler, and the mapping's on-failure
@@ -30,6 +38,7 @@ import { GlueSchemaRegistry, KafkaDlq, ManagedKafkaEventSource } from 'aws-cdk-l
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { LogLevel } from '../config';
+import { type KafkaClientAuth, type KafkaMappingFeatures, TARGET_FEATURES } from '../target';
 import { type ConsumerSpec, topicsWrittenBy } from '../topology';
 import { EventFunction } from './event-function';
 import {
@@ -38,7 +47,7 @@ import {
   kafkaProducerStatements,
   mskMappingClusterStatement,
 } from './kafka-access';
-import { acknowledgeWildcardResource } from './nag';
+import { acknowledge, acknowledgeWildcardResource } from './nag';
 import type { SchemaRegistry } from './schema-registry';
 
 export interface ConsumerFunctionProps {
@@ -47,8 +56,12 @@ export interface ConsumerFunctionProps {
   /** Stage prefix of the function name. */
   readonly stage: string;
   readonly cluster: KafkaClusterRef;
-  /** `host:9098,...`: the IAM listener's bootstrap brokers (a deploy-time value). */
+  /** `host:port,...`: the client listener's bootstrap brokers (a deploy-time value). */
   readonly bootstrapBrokers: string;
+  /** How the handler authenticates to the brokers (`KAFKA_AUTH`). @default 'iam' */
+  readonly kafkaAuth?: KafkaClientAuth;
+  /** The mapping settings the target implements. @default all of them (AWS) */
+  readonly mappingFeatures?: KafkaMappingFeatures;
   /** Upper bound of the length of {@link bootstrapBrokers}, for the environment size check. */
   readonly bootstrapBrokersMaxLength: number;
   readonly registry: SchemaRegistry;
@@ -99,6 +112,9 @@ export class ConsumerFunction extends Construct {
     const { spec } = props;
     const mapping = spec.mapping;
     const pollers = props.pollers ?? mapping.provisionedPollers;
+    const features = props.mappingFeatures ?? TARGET_FEATURES.aws.kafkaMapping;
+    // Filters look inside the JSON value the schema-registry integration delivers (see above).
+    const jsonValues = features.schemaRegistry && mapping.schemaRegistry.eventRecordFormat === 'JSON';
     this.spec = spec;
 
     // Every schema of this registry: the mapping looks schema versions up by id.
@@ -135,7 +151,7 @@ export class ConsumerFunction extends Construct {
       metricsNamespace: props.metricsNamespace,
       environment: {
         KAFKA_BROKERS: props.bootstrapBrokers,
-        KAFKA_AUTH: 'iam',
+        KAFKA_AUTH: props.kafkaAuth ?? 'iam',
         SCHEMA_VERSION_IDS: props.schemaVersionIds,
       },
       environmentSizeEstimates: {
@@ -160,32 +176,51 @@ export class ConsumerFunction extends Construct {
       ...startingPosition(mapping.startingPosition),
       batchSize: mapping.batchSize,
       maxBatchingWindow: Duration.seconds(mapping.maximumBatchingWindowSeconds),
-      retryAttempts: mapping.maximumRetryAttempts,
-      maxRecordAge:
-        mapping.maximumRecordAgeSeconds === -1
-          ? undefined
-          : Duration.seconds(mapping.maximumRecordAgeSeconds),
-      bisectBatchOnError: mapping.bisectBatchOnFunctionError,
-      reportBatchItemFailures: mapping.reportBatchItemFailures,
-      onFailure: new KafkaDlq(mapping.onFailureTopic),
-      filters: mapping.filters.map((f) => FilterCriteria.filter(f.pattern)),
-      provisionedPollerConfig: { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum },
-      schemaRegistryConfig: new GlueSchemaRegistry({
-        schemaRegistry: props.registry.registry,
-        eventRecordFormat:
-          mapping.schemaRegistry.eventRecordFormat === 'JSON'
-            ? EventRecordFormat.JSON
-            : EventRecordFormat.SOURCE,
-        schemaValidationConfigs: mapping.schemaRegistry.validateValue
-          ? [{ attribute: KafkaSchemaValidationAttribute.VALUE }]
-          : [],
+      ...(features.errorHandling && {
+        retryAttempts: mapping.maximumRetryAttempts,
+        maxRecordAge:
+          mapping.maximumRecordAgeSeconds === -1
+            ? undefined
+            : Duration.seconds(mapping.maximumRecordAgeSeconds),
+        bisectBatchOnError: mapping.bisectBatchOnFunctionError,
       }),
-      logLevel: EventSourceMappingLogLevel.WARN,
-      metricsConfig: props.mappingMetrics
-        ? { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] }
+      reportBatchItemFailures: features.partialBatchResponse ? mapping.reportBatchItemFailures : undefined,
+      onFailure: features.onFailureDestination ? new KafkaDlq(mapping.onFailureTopic) : undefined,
+      filters: jsonValues ? mapping.filters.map((f) => FilterCriteria.filter(f.pattern)) : undefined,
+      provisionedPollerConfig: features.provisionedPollers
+        ? { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum }
         : undefined,
+      schemaRegistryConfig: features.schemaRegistry
+        ? new GlueSchemaRegistry({
+            schemaRegistry: props.registry.registry,
+            eventRecordFormat:
+              mapping.schemaRegistry.eventRecordFormat === 'JSON'
+                ? EventRecordFormat.JSON
+                : EventRecordFormat.SOURCE,
+            schemaValidationConfigs: mapping.schemaRegistry.validateValue
+              ? [{ attribute: KafkaSchemaValidationAttribute.VALUE }]
+              : [],
+          })
+        : undefined,
+      logLevel: features.systemLogs ? EventSourceMappingLogLevel.WARN : undefined,
+      metricsConfig:
+        props.mappingMetrics && features.metrics
+          ? { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] }
+          : undefined,
     });
     this.eventFunction.function.addEventSource(this.eventSource);
+    if (!features.onFailureDestination) {
+      const mappingResource = this.eventFunction.function.node
+        .findAll()
+        .find((c) => c.node.id.startsWith('KafkaEventSource:'));
+      if (!mappingResource) throw new Error('the MSK event-source mapping was not found');
+      acknowledge(
+        mappingResource,
+        'Serverless-LambdaEventSourceMappingDestination',
+        'This deployment target does not implement on-failure destinations for Kafka event-source mappings ' +
+          '(lib/target.ts): the handler writes every record it cannot process to <topic>.dlq itself, with the reason.',
+      );
+    }
 
     acknowledgeWildcardResource(
       this.eventFunction.role,

@@ -5,6 +5,11 @@
  * auto-creation (every topic comes from lib/topology.ts through AWS::MSK::Topic) and keeps three
  * replicas with two in sync.
  *
+ * By configuration (lib/target.ts), for a target without those features: unauthenticated plaintext
+ * client access instead of IAM (`clientAuthentication: 'plaintext'`: clients use the
+ * `BootstrapBrokerString` listener, and TLS stays on inside the cluster), and no configuration resource
+ * (`configuration: false`: the brokers keep their defaults).
+ *
  * Express brokers manage replication themselves: `default.replication.factor` (3) and
  * `min.insync.replicas` (2) are read-only on them, so their configuration only sets what Express
  * lets a customer set (https://docs.aws.amazon.com/msk/latest/developerguide/msk-configuration-express-read-only.html).
@@ -16,7 +21,9 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnCluster, CfnConfiguration } from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
 import type { BrokerType, EnhancedMonitoring } from '../config';
+import type { KafkaClientAuth } from '../target';
 import { KafkaClusterRef } from './kafka-access';
+import { acknowledge } from './nag';
 
 /** The Availability Zones the brokers spread over. */
 export const BROKER_AZS = 3;
@@ -33,6 +40,16 @@ export interface KafkaClusterProps {
   /** EBS volume per Standard broker, GiB. */
   readonly volumeSizeGiB: number;
   readonly enhancedMonitoring: EnhancedMonitoring;
+  /**
+   * `iam`: SASL/IAM over TLS only. `plaintext`: unauthenticated clients over plaintext only (for a
+   * broker without IAM; never on AWS). @default 'iam'
+   */
+  readonly clientAuthentication?: KafkaClientAuth;
+  /**
+   * Create the broker configuration (no topic auto-creation, replication 3 / 2 in sync) as an
+   * AWS::MSK::Configuration; `false` leaves the brokers' defaults. @default true
+   */
+  readonly configuration?: boolean;
   readonly vpc: IVpc;
   /** One subnet per Availability Zone. */
   readonly subnets: SubnetSelection;
@@ -48,7 +65,8 @@ export interface KafkaClusterProps {
 
 export class KafkaCluster extends Construct {
   readonly cluster: CfnCluster;
-  readonly configuration: CfnConfiguration;
+  /** The broker configuration, when created. */
+  readonly configuration: CfnConfiguration | undefined;
   /** Encrypts the brokers' storage. */
   readonly key: Key;
   readonly brokerLogGroup: LogGroup;
@@ -83,20 +101,25 @@ export class KafkaCluster extends Construct {
       removalPolicy,
     });
 
-    const serverProperties =
-      props.brokerType === 'express'
-        ? ['auto.create.topics.enable=false']
-        : [
-            'auto.create.topics.enable=false',
-            `default.replication.factor=${Math.min(3, this.brokerCount)}`,
-            `min.insync.replicas=${Math.min(2, this.brokerCount)}`,
-          ];
-    this.configuration = new CfnConfiguration(this, 'Configuration', {
-      // No kafkaVersionsList: it is create-only, and a version upgrade must not need a new configuration.
-      name: `${props.clusterName}-config`,
-      description: 'Topics come from the topology only; three replicas, two in sync.',
-      serverProperties: `${serverProperties.join('\n')}\n`,
-    });
+    if (props.configuration ?? true) {
+      const serverProperties =
+        props.brokerType === 'express'
+          ? ['auto.create.topics.enable=false']
+          : [
+              'auto.create.topics.enable=false',
+              `default.replication.factor=${Math.min(3, this.brokerCount)}`,
+              `min.insync.replicas=${Math.min(2, this.brokerCount)}`,
+            ];
+      this.configuration = new CfnConfiguration(this, 'Configuration', {
+        // No kafkaVersionsList: it is create-only, and a version upgrade must not need a new configuration.
+        name: `${props.clusterName}-config`,
+        description: 'Topics come from the topology only; three replicas, two in sync.',
+        serverProperties: `${serverProperties.join('\n')}\n`,
+      });
+    } else {
+      this.configuration = undefined;
+    }
+    const plaintext = props.clientAuthentication === 'plaintext';
 
     this.cluster = new CfnCluster(this, 'Cluster', {
       clusterName: props.clusterName,
@@ -112,15 +135,14 @@ export class KafkaCluster extends Construct {
             ? undefined
             : { ebsStorageInfo: { volumeSize: props.volumeSizeGiB } },
       },
-      clientAuthentication: {
-        sasl: { iam: { enabled: true } },
-        unauthenticated: { enabled: false },
-      },
+      clientAuthentication: plaintext
+        ? { unauthenticated: { enabled: true } }
+        : { sasl: { iam: { enabled: true } }, unauthenticated: { enabled: false } },
       encryptionInfo: {
         encryptionAtRest: { dataVolumeKmsKeyId: this.key.keyArn },
-        encryptionInTransit: { clientBroker: 'TLS', inCluster: true },
+        encryptionInTransit: { clientBroker: plaintext ? 'PLAINTEXT' : 'TLS', inCluster: true },
       },
-      configurationInfo: {
+      configurationInfo: this.configuration && {
         arn: this.configuration.attrArn,
         revision: this.configuration.attrLatestRevisionRevision,
       },
@@ -129,6 +151,15 @@ export class KafkaCluster extends Construct {
       },
       enhancedMonitoring: props.enhancedMonitoring,
     });
+    if (plaintext) {
+      acknowledge(
+        this.cluster,
+        'AwsSolutions-MSK2',
+        'Plaintext client access is chosen only for a deployment target whose broker has no IAM or TLS listener ' +
+          '(lib/target.ts, LocalStack: an emulator on your machine, holding test data); on AWS the cluster ' +
+          'accepts SASL/IAM over TLS only.',
+      );
+    }
     this.ref = new KafkaClusterRef(this, this.cluster.attrArn, props.clusterName);
   }
 }

@@ -26,6 +26,7 @@ import {
 } from 'aws-cdk-lib/aws-ec2';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledge } from './nag';
 
 /** The port of the brokers' SASL/IAM listener over TLS inside AWS. */
 export const KAFKA_IAM_PORT = 9098;
@@ -37,6 +38,11 @@ export interface NetworkProps {
   readonly natGateways?: number;
   /** Create interface endpoints for Lambda and STS. @default true */
   readonly interfaceEndpoints?: boolean;
+  /**
+   * Log rejected traffic to CloudWatch Logs (a VPC flow log); off for a target without flow logs.
+   * @default true
+   */
+  readonly flowLog?: boolean;
   /** Retention of the VPC flow log. */
   readonly logRetention: RetentionDays;
   /** What happens to the flow log group when the stack is deleted. @default RemovalPolicy.RETAIN */
@@ -78,15 +84,24 @@ export class Network extends Construct {
     });
     this.privateSubnets = { subnetType: privateType };
 
-    const flowLogGroup = new LogGroup(this, 'FlowLogGroup', {
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    // Rejected flows are what tells a security-group mistake apart from an application one.
-    this.vpc.addFlowLog('RejectedFlows', {
-      destination: FlowLogDestination.toCloudWatchLogs(flowLogGroup),
-      trafficType: FlowLogTrafficType.REJECT,
-    });
+    if (props.flowLog ?? true) {
+      const flowLogGroup = new LogGroup(this, 'FlowLogGroup', {
+        retention: props.logRetention,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+      // Rejected flows are what tells a security-group mistake apart from an application one.
+      this.vpc.addFlowLog('RejectedFlows', {
+        destination: FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+        trafficType: FlowLogTrafficType.REJECT,
+      });
+    } else {
+      acknowledge(
+        this.vpc,
+        'AwsSolutions-VPC7',
+        'This deployment target has no VPC flow logs (AWS::EC2::FlowLog is not in its CloudFormation coverage, ' +
+          'lib/target.ts); on AWS the same VPC logs its rejected flows.',
+      );
+    }
 
     const group = (name: string, description: string) =>
       new SecurityGroup(this, name, { vpc: this.vpc, description, allowAllOutbound: false });

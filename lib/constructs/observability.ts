@@ -61,12 +61,15 @@ export interface ObservabilityProps {
   readonly alarmEmail?: string;
   /** Send alarm actions to this existing topic. */
   readonly alarmTopicArn?: string;
+  /** Create the dashboard; off for a target without CloudWatch dashboards. @default true */
+  readonly dashboard?: boolean;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
 
 export class Observability extends Construct {
-  readonly dashboard: Dashboard;
+  /** The dashboard, when created. */
+  readonly dashboard: Dashboard | undefined;
   readonly alarms: Alarm[] = [];
   /** Where alarm actions go, if anywhere. */
   readonly alarmTopic: ITopic | undefined;
@@ -169,20 +172,25 @@ export class Observability extends Construct {
     );
 
     // Dashboard
+    if (props.dashboard === false) {
+      this.dashboard = undefined;
+      return;
+    }
     const graph = (title: string, left: IMetric[], width = 8) =>
       new GraphWidget({ title, left, width, height: 6 });
-    this.dashboard = new Dashboard(this, 'Dashboard', {
+    const dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: `${props.stage}-events`,
       defaultInterval: Duration.hours(3),
     });
-    this.dashboard.addWidgets(
+    this.dashboard = dashboard;
+    dashboard.addWidgets(
       new TextWidget({
         markdown: `# ${props.stage} events\nAPI → producer → Kafka → consumers. Dead letters: \`<topic>.dlq\`; alarms below.`,
         width: 24,
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph(
         'API requests',
         [props.api.metricCount({ period: FIVE_MINUTES, statistic: 'Sum', label: 'requests' })],
@@ -210,7 +218,7 @@ export class Observability extends Construct {
         6,
       ),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph('Offset lag per mapping (records, max)', props.consumers.map(offsetLag), 8),
       graph(
         'Dead-lettered records',
@@ -223,7 +231,7 @@ export class Observability extends Construct {
         8,
       ),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph(
         'Function errors',
         functions.map((f) => f.fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum', label: f.name })),
@@ -237,7 +245,7 @@ export class Observability extends Construct {
         functions.map((f) => f.fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: f.name })),
       ),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );
   }

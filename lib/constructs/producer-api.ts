@@ -37,6 +37,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionEntries } from '../bundling';
 import type { ApiAuth, LogLevel } from '../config';
+import type { KafkaClientAuth } from '../target';
 import type { StreamSpec } from '../topology';
 import { EventFunction } from './event-function';
 import { type KafkaClusterRef, kafkaProducerStatements } from './kafka-access';
@@ -66,6 +67,8 @@ export interface ProducerApiProps {
   readonly cluster: KafkaClusterRef;
   readonly bootstrapBrokers: string;
   readonly bootstrapBrokersMaxLength: number;
+  /** How the producer authenticates to the brokers (`KAFKA_AUTH`). @default 'iam' */
+  readonly kafkaAuth?: KafkaClientAuth;
   readonly schemaVersionIds: string;
   readonly schemaVersionIdsMaxLength: number;
   readonly vpc: IVpc;
@@ -122,7 +125,7 @@ export class ProducerApi extends Construct {
       metricsNamespace: props.metricsNamespace,
       environment: {
         KAFKA_BROKERS: props.bootstrapBrokers,
-        KAFKA_AUTH: 'iam',
+        KAFKA_AUTH: props.kafkaAuth ?? 'iam',
         SCHEMA_VERSION_IDS: props.schemaVersionIds,
       },
       environmentSizeEstimates: {

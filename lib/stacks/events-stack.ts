@@ -69,8 +69,10 @@ export class EventsStack extends Stack {
       removalPolicy,
       history: schemaHistory,
     });
+    const { features } = config;
     this.bootstrapBrokers = new BootstrapBrokers(this, 'BootstrapBrokers', {
       cluster,
+      clientAuthentication: features.kafkaClientAuth,
       logRetention,
       logRemovalPolicy: removalPolicy,
     });
@@ -90,8 +92,10 @@ export class EventsStack extends Stack {
         spec,
         stage: config.stage,
         cluster,
-        bootstrapBrokers: this.bootstrapBrokers.saslIam,
+        bootstrapBrokers: this.bootstrapBrokers.brokers,
         bootstrapBrokersMaxLength: brokersMaxLength,
+        kafkaAuth: features.kafkaClientAuth,
+        mappingFeatures: features.kafkaMapping,
         registry: this.registry,
         schemaVersionIds: ids.json,
         schemaVersionIdsMaxLength: ids.maxLength,
@@ -113,8 +117,9 @@ export class EventsStack extends Stack {
       stage: config.stage,
       streams: topology.streams,
       cluster,
-      bootstrapBrokers: this.bootstrapBrokers.saslIam,
+      bootstrapBrokers: this.bootstrapBrokers.brokers,
       bootstrapBrokersMaxLength: brokersMaxLength,
+      kafkaAuth: features.kafkaClientAuth,
       schemaVersionIds: producerIds.json,
       schemaVersionIdsMaxLength: producerIds.maxLength,
       vpc: network.vpc,
@@ -146,6 +151,7 @@ export class EventsStack extends Stack {
       apiErrorRatePercent: config.observability.apiErrorRatePercent,
       alarmEmail: config.observability.alarmEmail,
       alarmTopicArn: config.observability.alarmTopicArn,
+      dashboard: features.dashboard,
     });
   }
 }

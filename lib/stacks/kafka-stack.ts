@@ -1,14 +1,20 @@
 /**
  * The streaming platform: the network, the MSK cluster and the topics of the topology. Stateful and
  * slow to create (an MSK cluster takes tens of minutes), so it is deployed apart from the
- * application, which references it.
+ * application, which references it. Its `ClusterArn` output names the cluster (for
+ * `aws kafka get-bootstrap-brokers`, the ops tools and the LocalStack smoke run).
+ *
+ * What the target implements (lib/target.ts) decides the cluster's client authentication, whether
+ * the broker configuration, the VPC flow log and the AWS::MSK::Topic resources exist, and, without
+ * AWS::MSK::Topic, a custom resource creates the topics with a Kafka admin client instead.
  */
-import { Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from '../config';
+import { KafkaAdminTopics } from '../constructs/kafka-admin-topics';
 import { KafkaCluster } from '../constructs/kafka-cluster';
-import { Network } from '../constructs/network';
+import { KAFKA_IAM_PORT, Network } from '../constructs/network';
 import { Topics } from '../constructs/topics';
 import { checkedTopology, statefulRemovalPolicy, type Topology } from './shared';
 
@@ -21,7 +27,8 @@ export interface KafkaStackProps extends StackProps {
 export class KafkaStack extends Stack {
   readonly network: Network;
   readonly kafka: KafkaCluster;
-  readonly topics: Topics;
+  /** The topics: AWS::MSK::Topic resources, or the custom resource that creates them. */
+  readonly topics: Topics | KafkaAdminTopics;
   private readonly azs: string[];
 
   constructor(scope: Construct, id: string, props: KafkaStackProps) {
@@ -30,6 +37,7 @@ export class KafkaStack extends Stack {
     const topology = checkedTopology(givenTopology);
     const removalPolicy = statefulRemovalPolicy(config);
     const logRetention = config.observability.logRetentionDays as RetentionDays;
+    const { features } = config;
     // The brokers need three zones. Named zones if configured, else the Region's first three,
     // resolved by CloudFormation: synth looks nothing up and needs no credentials.
     this.azs = config.network.availabilityZones
@@ -40,6 +48,7 @@ export class KafkaStack extends Stack {
       cidr: config.network.vpcCidr,
       natGateways: config.network.natGateways,
       interfaceEndpoints: config.network.interfaceEndpoints,
+      flowLog: features.vpcFlowLog,
       logRetention,
       removalPolicy,
     });
@@ -51,18 +60,39 @@ export class KafkaStack extends Stack {
       brokersPerAz: config.kafka.brokersPerAz,
       volumeSizeGiB: config.kafka.volumeSizeGiB,
       enhancedMonitoring: config.kafka.enhancedMonitoring,
+      clientAuthentication: features.kafkaClientAuth,
+      configuration: features.mskConfiguration,
       vpc: this.network.vpc,
       subnets: this.network.privateSubnets,
       securityGroups: [this.network.brokerSecurityGroup, this.network.mappingSecurityGroup],
       logRetention,
       removalPolicy,
     });
-    this.topics = new Topics(this, 'Topics', {
-      cluster: this.kafka.ref,
-      brokerCount: this.kafka.brokerCount,
-      expressBrokers: config.kafka.brokerType === 'express',
-      topics: topology.topics,
-      removalPolicy,
+    this.topics = features.mskTopicResource
+      ? new Topics(this, 'Topics', {
+          cluster: this.kafka.ref,
+          brokerCount: this.kafka.brokerCount,
+          expressBrokers: config.kafka.brokerType === 'express',
+          topics: topology.topics,
+          removalPolicy,
+        })
+      : new KafkaAdminTopics(this, 'Topics', {
+          stage: config.stage,
+          cluster: this.kafka.ref,
+          clientAuthentication: features.kafkaClientAuth,
+          topics: topology.topics,
+          vpc: this.network.vpc,
+          subnets: this.network.privateSubnets,
+          brokerSecurityGroup: this.network.brokerSecurityGroup,
+          brokerPort: KAFKA_IAM_PORT,
+          logRetention,
+          logRemovalPolicy: removalPolicy,
+          removalPolicy,
+        });
+
+    new CfnOutput(this, 'ClusterArn', {
+      value: this.kafka.cluster.attrArn,
+      description: 'The MSK cluster (aws kafka get-bootstrap-brokers --cluster-arn <arn>)',
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * cfn-lint (PyPI, pinned in requirements-dev.txt) over every template the app synthesizes: dev, prod,
- * and two variants that switch on the optional resources (API key and Cognito auth, Express brokers,
- * NAT, alarm topics). Errors fail; warnings are CDK's own (W3005, redundant DependsOn) and are shown,
+ * two variants that switch on the optional resources (API key and Cognito auth, Express brokers,
+ * NAT, alarm topics), and the LocalStack target (`-c target=localstack`). Errors fail; warnings are CDK's own (W3005, redundant DependsOn) and are shown,
  * not counted.
  */
 import { execFile } from 'node:child_process';
@@ -36,6 +36,7 @@ const variants: Record<string, Record<string, unknown>> = {
     alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:ops-alarms',
     apiCloudWatchRole: 'false',
   },
+  localstack: { target: 'localstack' },
 };
 
 describe('cfn-lint', () => {

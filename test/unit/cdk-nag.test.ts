@@ -1,7 +1,7 @@
 /**
  * cdk-nag v3 as policy-as-test: the AwsSolutions and Serverless packs find nothing unacknowledged in
- * any configuration shape (each turns different resources on), and every acknowledgement sits on a
- * construct narrower than a stack, with a reason.
+ * any configuration shape (each turns different resources on), the LocalStack target included, and
+ * every acknowledgement sits on a construct narrower than a stack, with a reason.
  */
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
@@ -51,6 +51,9 @@ const variants: Record<string, Record<string, unknown>> = {
     alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:ops-alarms',
     apiCloudWatchRole: 'false',
   },
+  'the LocalStack target (plaintext cluster, topics custom resource, reduced mappings)': {
+    target: 'localstack',
+  },
 };
 
 describe.each(Object.entries(variants))('%s', (_name, context) => {
@@ -69,10 +72,11 @@ describe('acknowledgements', () => {
     expect(() => synthesized({}, true)).not.toThrow();
   });
 
-  it('sit on the construct they concern, never on a stack or the app, each with a reason', () => {
-    const app = synthesized(
-      variants['API key auth, Express brokers, a NAT gateway instead of endpoints'] ?? {},
-    );
+  it.each([
+    'API key auth, Express brokers, a NAT gateway instead of endpoints',
+    'the LocalStack target (plaintext cluster, topics custom resource, reduced mappings)',
+  ])('sit on the construct they concern, never on a stack or the app, each with a reason (%s)', (variant) => {
+    const app = synthesized(variants[variant] ?? {});
     const acknowledged: { path: string; id: string; reason: string; on: IConstruct }[] = [];
     for (const c of app.node.findAll()) {
       for (const entry of c.node.metadata) {

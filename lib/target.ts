@@ -1,0 +1,122 @@
+/**
+ * Where the app is deployed, and what that place implements: the one module that knows the
+ * deployment targets. `-c target=aws` (the default) is Amazon Web Services; `-c target=localstack`
+ * is the LocalStack emulator, deployed with `cdklocal` (README.md ("Test on LocalStack"), "Test on LocalStack").
+ *
+ * The stacks read {@link TargetFeatures}, never the target's name: each feature is a capability a
+ * construct either uses or does without, and every `false` below is something LocalStack lacks, with
+ * the source that says so. README.md ("Test on LocalStack") lists each difference, and test/unit/cdk-localstack.test.ts
+ * checks that the two targets' templates differ in exactly these ways. Nothing in lambdas/ knows the
+ * target: the functions read the brokers, the Kafka auth mode and the schema version ids from their
+ * environment, and AWS endpoints from the AWS SDK's standard settings (`AWS_ENDPOINT_URL`, which
+ * LocalStack sets in the functions it runs).
+ *
+ * Sources for LocalStack (retrieved for this change; LocalStack's coverage moves, re-check them when
+ * a LocalStack release adds support):
+ * - [CFN] CloudFormation resource coverage, localstack/localstack-docs `src/data/cloudformation/coverage.json`
+ *   (generated 2026-05-25; the data of LocalStack's CloudFormation coverage page):
+ *   lists AWS::MSK::Cluster, AWS::Glue::Registry/Schema/SchemaVersion, AWS::Lambda::EventSourceMapping,
+ *   AWS::ApiGateway::*, AWS::CloudWatch::Alarm, AWS::KMS::Key, AWS::Logs::LogGroup, AWS::EC2::VPC, Subnet,
+ *   SecurityGroup(Ingress|Egress) and VPCEndpoint; it does not list AWS::MSK::Topic, AWS::MSK::Configuration,
+ *   AWS::EC2::FlowLog or AWS::CloudWatch::Dashboard. LocalStack "deploys" an unsupported type as an
+ *   empty fallback by default and warns that this "will fail in upcoming LocalStack releases"
+ *   (localstack/localstack, `CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES`), so such resources are left out
+ *   rather than relied upon.
+ * - [ESM] Lambda event-source mapping behaviour coverage, https://docs.localstack.cloud/aws/services/lambda/
+ *   ("Behaviour Coverage", column Kafka / Amazon MSK): BatchSize, MaximumBatchingWindowInSeconds,
+ *   FilterCriteria, StartingPosition(+Timestamp), Topics implemented; FunctionResponseTypes,
+ *   DestinationConfig.OnFailure, MetricsConfig and ProvisionedPollerConfig not implemented;
+ *   MaximumRetryAttempts, MaximumRecordAgeInSeconds and BisectBatchOnFunctionError not available for
+ *   Kafka; SchemaRegistryConfig and LoggingConfig not listed.
+ * - [MSK] https://docs.localstack.cloud/aws/services/msk/: LocalStack starts a Kafka broker per
+ *   cluster and returns its address as `BootstrapBrokerString` (GetBootstrapBrokers); it has no IAM
+ *   (SASL) listener.
+ */
+
+/** Deployment targets, from `-c target=...`. */
+export type Target = 'aws' | 'localstack';
+export const TARGETS: readonly Target[] = ['aws', 'localstack'];
+
+/** How Kafka clients authenticate to the brokers. */
+export type KafkaClientAuth = 'iam' | 'plaintext';
+
+/** Settings of the MSK event-source mappings a target implements (AWS: all of them). */
+export interface KafkaMappingFeatures {
+  /** ProvisionedPollerConfig (provisioned mode). */
+  readonly provisionedPollers: boolean;
+  /** MaximumRetryAttempts, MaximumRecordAgeInSeconds, BisectBatchOnFunctionError. */
+  readonly errorHandling: boolean;
+  /** FunctionResponseTypes ReportBatchItemFailures (partial batch responses). */
+  readonly partialBatchResponse: boolean;
+  /** DestinationConfig.OnFailure, the `<topic>.dlq` Kafka destination. */
+  readonly onFailureDestination: boolean;
+  /**
+   * AmazonManagedKafkaEventSourceConfig.SchemaRegistryConfig (Glue validation and JSON delivery).
+   * Without it records arrive Glue-framed, which the handlers read too; filters on `value` need the
+   * JSON delivery, so ConsumerFunction leaves them out then (the handlers process the filtered-out
+   * types, e.g. user_login, as records with nothing to derive).
+   */
+  readonly schemaRegistry: boolean;
+  /** LoggingConfig (the mapping's system log level). */
+  readonly systemLogs: boolean;
+  /** MetricsConfig (EventCount, ErrorCount, KafkaMetrics), when `mappingMetrics` asks for them. */
+  readonly metrics: boolean;
+}
+
+/** What a target implements, where the template depends on it. */
+export interface TargetFeatures {
+  /**
+   * Client authentication of the cluster: `iam` (SASL/IAM over TLS, `BootstrapBrokerStringSaslIam`)
+   * or `plaintext` (unauthenticated, no TLS, `BootstrapBrokerString`). Also the functions' `KAFKA_AUTH`.
+   */
+  readonly kafkaClientAuth: KafkaClientAuth;
+  /** Topics as AWS::MSK::Topic; otherwise a custom resource creates them with a Kafka admin client. */
+  readonly mskTopicResource: boolean;
+  /** The broker configuration as AWS::MSK::Configuration; otherwise the brokers keep their defaults. */
+  readonly mskConfiguration: boolean;
+  /** The VPC flow log of rejected traffic (AWS::EC2::FlowLog). */
+  readonly vpcFlowLog: boolean;
+  /** The CloudWatch dashboard (AWS::CloudWatch::Dashboard); the alarms are kept either way. */
+  readonly dashboard: boolean;
+  readonly kafkaMapping: KafkaMappingFeatures;
+}
+
+export const TARGET_FEATURES: Readonly<Record<Target, TargetFeatures>> = {
+  aws: {
+    kafkaClientAuth: 'iam',
+    mskTopicResource: true,
+    mskConfiguration: true,
+    vpcFlowLog: true,
+    dashboard: true,
+    kafkaMapping: {
+      provisionedPollers: true,
+      errorHandling: true,
+      partialBatchResponse: true,
+      onFailureDestination: true,
+      schemaRegistry: true,
+      systemLogs: true,
+      metrics: true,
+    },
+  },
+  localstack: {
+    // [MSK] LocalStack's broker has no IAM (SASL) listener.
+    kafkaClientAuth: 'plaintext',
+    // [CFN] AWS::MSK::Topic, AWS::MSK::Configuration, AWS::EC2::FlowLog, AWS::CloudWatch::Dashboard
+    // are not in LocalStack's CloudFormation coverage.
+    mskTopicResource: false,
+    mskConfiguration: false,
+    vpcFlowLog: false,
+    dashboard: false,
+    // [ESM] What LocalStack's Kafka event-source mappings do not implement. Dead letters then come
+    // from the handlers only (poison records); see README.md ("Test on LocalStack") for what that changes.
+    kafkaMapping: {
+      provisionedPollers: false,
+      errorHandling: false,
+      partialBatchResponse: false,
+      onFailureDestination: false,
+      schemaRegistry: false,
+      systemLogs: false,
+      metrics: false,
+    },
+  },
+};

@@ -1,0 +1,565 @@
+/**
+ * The LocalStack target (`-c target=localstack`, lib/target.ts): its configuration, and its templates
+ * compared with the AWS target's, resource by resource and property by property. Every difference
+ * must be one the allow-list below names, every entry of the allow-list must occur, and each entry's
+ * row is in the differences table of README.md ("Test on LocalStack"): the test, the docs and lib/target.ts say the
+ * same thing. Also the topics custom resource's handler, against a fake Kafka admin client.
+ * Bundling is skipped: the templates are what is compared (`npx cdk synth -c target=localstack`
+ * bundles for real).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App } from 'aws-cdk-lib';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import {
+  type CustomResourceResponse,
+  handleEvent,
+  type KafkaTopicsDeps,
+  sendResponse,
+  type TopicSettings,
+  type TopicsAdmin,
+} from '../../lambdas/custom-resources/kafka-topics';
+import { ConfigError, loadConfig } from '../../lib/config';
+import { topicSettings } from '../../lib/constructs/kafka-admin-topics';
+import { addDeployment } from '../../lib/stacks/app';
+import { TARGET_FEATURES } from '../../lib/target';
+import { consumers, topics } from '../../lib/topology';
+
+const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
+const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+/** CloudFormation template JSON, untyped by nature. */
+// biome-ignore lint/suspicious/noExplicitAny: template JSON has no static type
+type Cfn = any;
+type Template = { Resources: Record<string, Cfn>; Outputs?: Record<string, Cfn> };
+type StackName = 'kafka' | 'events';
+
+/** Both templates of the deployment `context` configures, by stack ('kafka', 'events'). */
+function templates(context: Record<string, unknown>): Record<StackName, Template> {
+  const app = new App({
+    builtinCloudFormationValidation: false,
+    context: { ...flags, 'aws:cdk:bundling-stacks': [], ...context },
+  });
+  const { platform, events } = addDeployment(
+    app,
+    loadConfig((k) => app.node.tryGetContext(k), {}),
+    { nag: false },
+  );
+  const assembly = app.synth();
+  return {
+    kafka: assembly.getStackByName(platform.stackName).template,
+    events: assembly.getStackByName(events.stackName).template,
+  };
+}
+
+/** One difference between the AWS and the LocalStack template of a stack. */
+interface Difference {
+  readonly stack: StackName;
+  /** `resource added|removed`: the whole resource; otherwise the property at `path`. */
+  readonly change: 'resource added' | 'resource removed' | 'added' | 'removed' | 'changed';
+  readonly type: string;
+  readonly logicalId: string;
+  /** `Properties.X.Y` (empty for a whole resource, `Outputs.<key>` for outputs). */
+  readonly path: string;
+}
+
+/** Leaf differences between two JSON values. */
+function diffValues(
+  a: Cfn,
+  b: Cfn,
+  path: string,
+  emit: (change: Difference['change'], path: string) => void,
+) {
+  if (JSON.stringify(a) === JSON.stringify(b)) return;
+  const objects =
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    Array.isArray(a) === Array.isArray(b);
+  if (!objects) return emit('changed', path);
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const at = path ? `${path}.${key}` : key;
+    if (!(key in b)) emit('removed', at);
+    else if (!(key in a)) emit('added', at);
+    else diffValues(a[key], b[key], at, emit);
+  }
+}
+
+/** Every difference between two stacks' templates (resource metadata, such as CDK paths, aside). */
+function differences(stack: StackName, aws: Template, localstack: Template): Difference[] {
+  const out: Difference[] = [];
+  const ids = new Set([...Object.keys(aws.Resources), ...Object.keys(localstack.Resources)]);
+  for (const logicalId of ids) {
+    const a = aws.Resources[logicalId];
+    const b = localstack.Resources[logicalId];
+    if (!b) out.push({ stack, change: 'resource removed', type: a.Type, logicalId, path: '' });
+    else if (!a) out.push({ stack, change: 'resource added', type: b.Type, logicalId, path: '' });
+    else {
+      const { Metadata: _a, ...restA } = a;
+      const { Metadata: _b, ...restB } = b;
+      diffValues(restA, restB, '', (change, path) =>
+        out.push({ stack, change, type: b.Type, logicalId, path }),
+      );
+    }
+  }
+  diffValues(aws.Outputs ?? {}, localstack.Outputs ?? {}, 'Outputs', (change, path) =>
+    out.push({ stack, change, type: 'Output', logicalId: path.split('.')[1] ?? '', path }),
+  );
+  return out;
+}
+
+/**
+ * One documented difference: its row in README.md ("Test on LocalStack"), and the template differences it allows:
+ * exactly `count` of them in each variant compared (or per stage).
+ */
+interface Allowed {
+  readonly row: string;
+  readonly stack: StackName;
+  readonly change: Difference['change'];
+  readonly type: string;
+  readonly logicalId?: RegExp;
+  readonly path?: RegExp;
+  readonly count: number | Readonly<Record<'dev' | 'prod', number>>;
+}
+
+const FUNCTIONS = consumers.length + 1;
+const MAPPING = 'AWS::Lambda::EventSourceMapping';
+const mappingProperty = (row: string, path: RegExp): Allowed => ({
+  row,
+  stack: 'events',
+  change: 'removed',
+  type: MAPPING,
+  path,
+  count: consumers.length,
+});
+
+/** The differences table of README.md ("Test on LocalStack"), as template differences. */
+const ALLOWED: readonly Allowed[] = [
+  // Kafka client authentication
+  ...(
+    [
+      ['removed', /^Properties\.ClientAuthentication\.Sasl$/],
+      ['changed', /^Properties\.ClientAuthentication\.Unauthenticated\.Enabled$/],
+      ['changed', /^Properties\.EncryptionInfo\.EncryptionInTransit\.ClientBroker$/],
+    ] as const
+  ).map(
+    ([change, path]): Allowed => ({
+      row: 'Kafka client authentication',
+      stack: 'kafka',
+      change,
+      type: 'AWS::MSK::Cluster',
+      path,
+      count: 1,
+    }),
+  ),
+  {
+    row: 'Kafka client authentication',
+    stack: 'events',
+    change: 'changed',
+    type: 'AWS::Lambda::Function',
+    path: /^Properties\.Environment\.Variables\.KAFKA_AUTH$/,
+    count: FUNCTIONS,
+  },
+  {
+    row: 'Kafka client authentication',
+    stack: 'events',
+    change: 'changed',
+    type: 'AWS::Lambda::Function',
+    path: /^Properties\.Environment\.Variables\.KAFKA_BROKERS\.Fn::GetAtt\.1$/,
+    count: FUNCTIONS,
+  },
+  {
+    row: 'Kafka client authentication',
+    stack: 'events',
+    change: 'changed',
+    type: 'Custom::MskBootstrapBrokers',
+    path: /^Properties\.(Create|Update)\.Fn::Join\.1\.\d+$/,
+    count: 2,
+  },
+  // Broker configuration
+  {
+    row: 'Broker configuration',
+    stack: 'kafka',
+    change: 'resource removed',
+    type: 'AWS::MSK::Configuration',
+    count: 1,
+  },
+  {
+    row: 'Broker configuration',
+    stack: 'kafka',
+    change: 'removed',
+    type: 'AWS::MSK::Cluster',
+    path: /^Properties\.ConfigurationInfo$/,
+    count: 1,
+  },
+  // Topics
+  {
+    row: 'Topics',
+    stack: 'kafka',
+    change: 'resource removed',
+    type: 'AWS::MSK::Topic',
+    count: topics.length,
+  },
+  ...(
+    [
+      ['Custom::KafkaTopics', /^Topics[0-9A-F]{8}$/],
+      ['AWS::Lambda::Function', /^TopicsFunction/],
+      ['AWS::IAM::Role', /^TopicsRole/],
+      ['AWS::Logs::LogGroup', /^TopicsLogs/],
+      ['AWS::EC2::SecurityGroup', /^TopicsSecurityGroup/],
+      ['AWS::EC2::SecurityGroupEgress', /^TopicsSecurityGroupto/],
+      ['AWS::EC2::SecurityGroupIngress', /^NetworkBrokerSecurityGroupfrom.*TopicsSecurityGroup/],
+      // Its bootstrap-broker lookup, as the events stack has one, and CDK's provider function of it.
+      ['Custom::MskBootstrapBrokers', /^TopicsBootstrapBrokersLookup/],
+      ['AWS::IAM::Policy', /^TopicsBootstrapBrokersLookupCustomResourcePolicy/],
+      ['AWS::IAM::Role', /^TopicsBootstrapBrokersRole/],
+      ['AWS::Logs::LogGroup', /^TopicsBootstrapBrokersLogs/],
+      ['AWS::Lambda::Function', /^AWS679f53fac002430cb0da5b7982bd2287/],
+    ] as const
+  ).map(
+    ([type, logicalId]): Allowed => ({
+      row: 'Topics',
+      stack: 'kafka',
+      change: 'resource added',
+      type,
+      logicalId,
+      count: 1,
+    }),
+  ),
+  // VPC flow log
+  ...(
+    [
+      ['AWS::EC2::FlowLog', /^NetworkVpcRejectedFlowsFlowLog/],
+      ['AWS::IAM::Role', /^NetworkVpcRejectedFlowsIAMRole/],
+      ['AWS::IAM::Policy', /^NetworkVpcRejectedFlowsIAMRoleDefaultPolicy/],
+      ['AWS::Logs::LogGroup', /^NetworkFlowLogGroup/],
+    ] as const
+  ).map(
+    ([type, logicalId]): Allowed => ({
+      row: 'VPC flow log',
+      stack: 'kafka',
+      change: 'resource removed',
+      type,
+      logicalId,
+      count: 1,
+    }),
+  ),
+  // Dashboard
+  {
+    row: 'Dashboard',
+    stack: 'events',
+    change: 'resource removed',
+    type: 'AWS::CloudWatch::Dashboard',
+    count: 1,
+  },
+  // Event-source mappings
+  mappingProperty('Provisioned pollers', /^Properties\.ProvisionedPollerConfig$/),
+  mappingProperty('Retries, record age, bisection', /^Properties\.MaximumRetryAttempts$/),
+  mappingProperty('Retries, record age, bisection', /^Properties\.MaximumRecordAgeInSeconds$/),
+  mappingProperty('Retries, record age, bisection', /^Properties\.BisectBatchOnFunctionError$/),
+  mappingProperty('Partial batch responses', /^Properties\.FunctionResponseTypes$/),
+  mappingProperty('On-failure destination', /^Properties\.DestinationConfig$/),
+  mappingProperty(
+    'Schema-registry integration',
+    /^Properties\.AmazonManagedKafkaEventSourceConfig\.SchemaRegistryConfig$/,
+  ),
+  mappingProperty('Filters', /^Properties\.FilterCriteria$/),
+  mappingProperty('Mapping system logs', /^Properties\.LoggingConfig$/),
+  // mappingMetrics is on in prod only.
+  {
+    ...mappingProperty('Mapping metrics', /^Properties\.MetricsConfig$/),
+    count: { dev: 0, prod: consumers.length },
+  },
+];
+
+const matches = (a: Allowed, d: Difference) =>
+  a.stack === d.stack &&
+  a.change === d.change &&
+  a.type === d.type &&
+  (a.logicalId?.test(d.logicalId) ?? true) &&
+  (a.path?.test(d.path) ?? true);
+
+const show = (d: Difference) => `${d.stack}: ${d.change} ${d.type} ${d.logicalId} ${d.path}`.trim();
+
+describe('target configuration', () => {
+  it('is aws unless -c target says otherwise, and names the features each target has', () => {
+    expect(loadConfig(() => undefined, {})).toMatchObject({ target: 'aws', features: TARGET_FEATURES.aws });
+    const localstack = loadConfig((k) => (k === 'target' ? 'localstack' : undefined), {});
+    expect(localstack).toMatchObject({ target: 'localstack', features: TARGET_FEATURES.localstack });
+    expect(localstack.features.kafkaClientAuth).toBe('plaintext');
+  });
+
+  it('refuses an unknown target, naming the choices', () => {
+    let error: unknown;
+    try {
+      loadConfig((k) => (k === 'target' ? 'localstak' : undefined), {});
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'target must be one of aws, localstack, not "localstak"',
+    ]);
+  });
+});
+
+describe.each([
+  ['dev', {}],
+  ['prod', { stage: 'prod' }],
+] as const)('%s: the LocalStack template against the AWS one', (stage, context) => {
+  const aws = templates(context);
+  const localstack = templates({ ...context, target: 'localstack' });
+  const found = (['kafka', 'events'] as const).flatMap((s) => differences(s, aws[s], localstack[s]));
+
+  it('differs only in the documented ways', () => {
+    expect(found.filter((d) => !ALLOWED.some((a) => matches(a, d))).map(show)).toEqual([]);
+  });
+
+  it('differs in each documented way exactly as many times as documented', () => {
+    const summary = (a: Allowed, count: number) => ({
+      row: a.row,
+      change: `${a.change} ${a.type} ${a.logicalId ?? ''} ${a.path ?? ''}`,
+      count,
+    });
+    expect(ALLOWED.map((a) => summary(a, found.filter((d) => matches(a, d)).length))).toEqual(
+      ALLOWED.map((a) => summary(a, typeof a.count === 'number' ? a.count : a.count[stage])),
+    );
+  });
+
+  it('keeps every mapping setting LocalStack implements as on AWS', () => {
+    const kept = [
+      'BatchSize',
+      'MaximumBatchingWindowInSeconds',
+      'StartingPosition',
+      'Topics',
+      'EventSourceArn',
+      'FunctionName',
+    ];
+    const mappings = (t: Template) =>
+      Object.entries(t.Resources)
+        .filter(([, r]) => r.Type === MAPPING)
+        .map(([id, r]) => [id, r.Properties]);
+    const pick = (p: Cfn) => ({
+      ...Object.fromEntries(kept.map((k) => [k, p[k]])),
+      group: p.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId,
+    });
+    const ofAws = mappings(aws.events);
+    expect(ofAws).toHaveLength(consumers.length);
+    expect(mappings(localstack.events).map(([id, p]) => [id, pick(p)])).toEqual(
+      ofAws.map(([id, p]) => [id, pick(p)]),
+    );
+  });
+
+  it('outputs the cluster ARN and the API URL the smoke script looks up', () => {
+    // scripts/localstack/smoke.ts reads .cache/localstack-outputs.json with these patterns.
+    const keys = [
+      ...Object.keys(localstack.kafka.Outputs ?? {}),
+      ...Object.keys(localstack.events.Outputs ?? {}),
+    ];
+    expect(keys.filter((k) => /ClusterArn/i.test(k))).toEqual(['ClusterArn']);
+    expect(keys.find((k) => /ApiUrl|Endpoint/i.test(k))).toMatch(/^ProducerApiEndpoint/);
+    expect(Object.keys(aws.kafka.Outputs ?? {})).toContain('ClusterArn');
+  });
+
+  it('creates the topics with the topology’s settings through the custom resource, retained by default', () => {
+    const [resource] = Object.values(localstack.kafka.Resources).filter(
+      (r) => r.Type === 'Custom::KafkaTopics',
+    );
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.Properties.KafkaAuth).toBe('plaintext');
+    expect(resource.Properties.Brokers).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^TopicsBootstrapBrokersLookup/), 'BootstrapBrokerString'],
+    });
+    expect(JSON.parse(resource.Properties.Topics)).toEqual(topics.map(topicSettings));
+    const [fn] = Object.values(localstack.kafka.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === `${stage}-kafka-topics`,
+    );
+    expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(3);
+    expect(fn.Properties.Runtime).toBe('nodejs24.x');
+  });
+});
+
+describe('README.md ("Test on LocalStack")', () => {
+  it('has a row in its differences table for every documented difference', () => {
+    for (const row of new Set(ALLOWED.map((a) => a.row)))
+      expect(docs, `README.md ("Test on LocalStack") has the row "${row}"`).toContain(`| ${row} |`);
+  });
+});
+
+describe('Custom::KafkaTopics handler (fake Kafka admin)', () => {
+  const settings: TopicSettings[] = [
+    topicSettings(topics[0] as (typeof topics)[number]),
+    topicSettings(topics[7] as (typeof topics)[number]),
+  ];
+
+  function fakeAdmin(existing: Record<string, number>, options: { failConnect?: boolean } = {}) {
+    const calls: { op: string; args: unknown }[] = [];
+    const partitions = { ...existing };
+    const admin = {
+      connect: async () => {
+        if (options.failConnect) throw new Error('Connection error: ECONNREFUSED');
+      },
+      disconnect: async () => {},
+      describeCluster: async () => ({
+        brokers: [{ nodeId: 1, host: 'b', port: 1 }],
+        controller: 1,
+        clusterId: 'c',
+      }),
+      listTopics: async () => Object.keys(partitions),
+      createTopics: async (args: { topics: { topic: string; numPartitions: number }[] }) => {
+        calls.push({ op: 'createTopics', args });
+        for (const t of args.topics) partitions[t.topic] = t.numPartitions;
+        return true;
+      },
+      fetchTopicMetadata: async ({ topics: names }: { topics: string[] }) => ({
+        topics: names.map((name) => ({
+          name,
+          partitions: Array.from({ length: partitions[name] ?? 0 }, (_, i) => ({ partitionId: i })),
+        })),
+      }),
+      createPartitions: async (args: unknown) => {
+        calls.push({ op: 'createPartitions', args });
+        return true;
+      },
+      alterConfigs: async (args: unknown) => {
+        calls.push({ op: 'alterConfigs', args });
+        return {};
+      },
+      deleteTopics: async (args: unknown) => {
+        calls.push({ op: 'deleteTopics', args });
+      },
+    } as unknown as TopicsAdmin;
+    const deps: KafkaTopicsDeps = { admin: () => admin, log: () => {} };
+    return { deps, calls };
+  }
+
+  const event = (
+    requestType: 'Create' | 'Update' | 'Delete',
+    props: Partial<Record<string, string>> = {},
+  ): CloudFormationCustomResourceEvent =>
+    ({
+      RequestType: requestType,
+      ServiceToken: 'arn:aws:lambda:us-east-1:000000000000:function:dev-kafka-topics',
+      ResponseURL: 'http://127.0.0.1/response',
+      StackId: 'arn:aws:cloudformation:us-east-1:000000000000:stack/dev-kafka/1',
+      RequestId: 'r-1',
+      LogicalResourceId: 'Topics025BDD29',
+      ResourceType: 'Custom::KafkaTopics',
+      PhysicalResourceId: 'kafka-topics:old',
+      ResourceProperties: {
+        ServiceToken: 'x',
+        ClusterArn: 'arn:aws:kafka:us-east-1:000000000000:cluster/dev-events/abc',
+        Brokers: 'localhost.localstack.cloud:4511',
+        KafkaAuth: 'plaintext',
+        Topics: JSON.stringify(settings),
+        ...props,
+      },
+      OldResourceProperties: {},
+    }) as unknown as CloudFormationCustomResourceEvent;
+
+  it('creates the missing topics, clamped to the brokers the cluster has, and sets the existing ones', async () => {
+    const { deps, calls } = fakeAdmin({ 'user-events': 6 });
+    const response = await handleEvent(event('Create'), deps);
+    expect(response).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'kafka-topics:arn:aws:kafka:us-east-1:000000000000:cluster/dev-events/abc',
+      Data: { Created: 'user-events.dlq', Existing: 'user-events', PartitionsAdded: '' },
+    });
+    expect(calls.map((c) => c.op)).toEqual(['createTopics', 'alterConfigs']);
+    expect(calls[0]?.args).toMatchObject({
+      topics: [
+        {
+          topic: 'user-events.dlq',
+          numPartitions: 3,
+          replicationFactor: 1,
+          configEntries: expect.arrayContaining([{ name: 'min.insync.replicas', value: '1' }]),
+        },
+      ],
+    });
+    expect(calls[1]?.args).toMatchObject({
+      resources: [{ type: 2, name: 'user-events', configEntries: expect.any(Array) }],
+    });
+  });
+
+  it('adds partitions on update, and refuses to remove any', async () => {
+    const grow = fakeAdmin({ 'user-events': 3, 'user-events.dlq': 3 });
+    expect(await handleEvent(event('Update'), grow.deps)).toMatchObject({
+      Status: 'SUCCESS',
+      Data: { Created: '', PartitionsAdded: 'user-events' },
+    });
+    expect(grow.calls.find((c) => c.op === 'createPartitions')?.args).toEqual({
+      topicPartitions: [{ topic: 'user-events', count: 6 }],
+    });
+    const shrink = fakeAdmin({ 'user-events': 12, 'user-events.dlq': 3 });
+    const refused = await handleEvent(event('Update'), shrink.deps);
+    expect(refused.Status).toBe('FAILED');
+    expect(refused.Reason).toContain('Kafka cannot remove partitions: user-events has 12');
+  });
+
+  it('deletes the topics on Delete, and does not hold up a deletion when the cluster is gone', async () => {
+    const { deps, calls } = fakeAdmin({ 'user-events': 6, other: 1 });
+    expect(await handleEvent(event('Delete'), deps)).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'kafka-topics:old',
+      Data: { Deleted: 'user-events' },
+    });
+    expect(calls).toEqual([{ op: 'deleteTopics', args: { topics: ['user-events'], timeout: 30_000 } }]);
+    const gone = fakeAdmin({}, { failConnect: true });
+    expect(await handleEvent(event('Delete'), gone.deps)).toMatchObject({
+      Status: 'SUCCESS',
+      Reason: 'topics not deleted: Connection error: ECONNREFUSED',
+    });
+  });
+
+  it('fails with the reason on bad properties or an unreachable cluster', async () => {
+    expect(await handleEvent(event('Create', { Brokers: '' }), fakeAdmin({}).deps)).toMatchObject({
+      Status: 'FAILED',
+      Reason: expect.stringContaining('KAFKA_BROKERS is not set'),
+    });
+    expect(await handleEvent(event('Create', { KafkaAuth: 'scram' }), fakeAdmin({}).deps)).toMatchObject({
+      Status: 'FAILED',
+      Reason: 'KAFKA_AUTH must be "iam" or "plaintext", not "scram"',
+    });
+    expect(await handleEvent(event('Create', { Topics: '{' }), fakeAdmin({}).deps)).toMatchObject({
+      Status: 'FAILED',
+      Reason: 'the Topics property is not JSON',
+    });
+    expect(await handleEvent(event('Create'), fakeAdmin({}, { failConnect: true }).deps)).toMatchObject({
+      Status: 'FAILED',
+      Reason: 'Connection error: ECONNREFUSED',
+    });
+  });
+
+  it('answers on the response URL with a PUT and no content type', async () => {
+    const received: { method?: string; type?: string; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        received.push({ method: req.method, type: req.headers['content-type'], body });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response: CustomResourceResponse = {
+        Status: 'SUCCESS',
+        PhysicalResourceId: 'p',
+        StackId: 's',
+        RequestId: 'r',
+        LogicalResourceId: 'l',
+        Data: { Created: 'a' },
+      };
+      await sendResponse(`http://127.0.0.1:${port}/signed?X-Amz-Signature=x`, response);
+      expect(received).toEqual([{ method: 'PUT', type: '', body: JSON.stringify(response) }]);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -64,8 +64,8 @@ const userFlows = consumers.find((c) => c.name === 'user-consumer')?.flows ?? {}
 export function bareDerive(
   value: Buffer,
   topic: string,
-  partition: number,
-  offset: string,
+  _partition: number,
+  _offset: string,
   now: string,
 ): { topic: string; message: BareMessage }[] {
   const source = JSON.parse(value.subarray(18).toString('utf8')) as {
@@ -81,7 +81,7 @@ export function bareDerive(
     if (!derive) return;
     const data = derive(source as never) as Record<string, unknown>;
     const event = {
-      eventId: v5(`${source.eventId}/${topic}/${partition}/${offset}/${d.eventType}/${index}`),
+      eventId: v5(`${source.eventId}/${topic}/${d.eventType}/${index}`),
       eventType: d.eventType,
       occurredAt: now,
       source: 'user-consumer',

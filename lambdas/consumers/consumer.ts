@@ -7,9 +7,9 @@
  *    (header checked, schema version id resolved) when the integration is off.
  * 2. Validate against the contract named by `eventType`; the topic must carry that type.
  * 3. Derive the events of lib/topology.ts's flow, each with `causationId` = the source `eventId`, the
- *    source `correlationId`, and an `eventId` computed from the source `eventId`, topic, partition,
- *    offset and the rule, so a retried batch writes the same ids and downstream consumers can drop
- *    duplicates.
+ *    source `correlationId`, and an `eventId` computed from the source `eventId`, its topic and the
+ *    rule, so a retried batch or a duplicated source record writes the same ids and downstream
+ *    consumers can drop duplicates.
  *
  * A record that can never succeed (no value, bad framing, unknown schema, invalid JSON, contract
  * violation, a type the topic does not carry) is written to `<topic>.dlq` as a dead letter and the
@@ -145,12 +145,10 @@ export function deriveEvents(
     const derive = deriverOf(source.eventType, d.eventType);
     if (!derive) throw new Error(`no deriver for ${source.eventType} → ${d.eventType}`);
     const event = {
-      // The source event, its position and the rule: the same on every retry of this record, and
-      // distinct across clusters that reuse topic names and offsets.
-      eventId: uuidV5(
-        DERIVED_EVENT_NAMESPACE,
-        `${source.eventId}/${record.raw.topic}/${record.raw.partition}/${record.raw.offset}/${d.eventType}/${index}`,
-      ),
+      // The source event, its topic and the rule, not its offset: a retried batch, a re-driven dead
+      // letter and a source event written twice (a client retrying after a 503 or a broker failover)
+      // all give the same derived ids, so downstream consumers drop every duplicate by eventId.
+      eventId: uuidV5(DERIVED_EVENT_NAMESPACE, `${source.eventId}/${record.raw.topic}/${d.eventType}/${index}`),
       eventType: d.eventType,
       occurredAt: now.toISOString(),
       source: spec.name,

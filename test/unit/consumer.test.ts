@@ -112,10 +112,12 @@ describe('derived events', () => {
   const spec = specOf('user-consumer');
   const source = eventExamples.user_registered[0] as AnyEvent;
 
-  it('carry the same ids when a batch is processed again, and different ids for different records', async () => {
+  it('carry the same ids when a batch is processed again or a source event was written twice, different ids otherwise', async () => {
+    const other = { ...source, eventId: '0b7e3f1c-5d2a-4c8e-9f10-00000000abcd' } as AnyEvent;
     const batch = mskEvent([
       record('user-events', 7, framedValue(source)),
-      record('user-events', 8, framedValue(source)),
+      record('user-events', 8, framedValue(source)), // the same event again, as a client retry writes it
+      record('user-events', 9, framedValue(other)),
     ]);
     const first = deps(spec);
     const second = deps(spec);
@@ -124,6 +126,7 @@ describe('derived events', () => {
     const ids = (d: ReturnType<typeof deps>) =>
       d.writer.messagesTo('email-events').map((m) => parseDerived(m.value).event.eventId);
     expect(ids(first)).toEqual(ids(second));
+    expect(ids(first)[0]).toBe(ids(first)[1]);
     expect(new Set(ids(first)).size).toBe(2);
   });
 

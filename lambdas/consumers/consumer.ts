@@ -148,7 +148,10 @@ export function deriveEvents(
       // The source event, its topic and the rule, not its offset: a retried batch, a re-driven dead
       // letter and a source event written twice (a client retrying after a 503 or a broker failover)
       // all give the same derived ids, so downstream consumers drop every duplicate by eventId.
-      eventId: uuidV5(DERIVED_EVENT_NAMESPACE, `${source.eventId}/${record.raw.topic}/${d.eventType}/${index}`),
+      eventId: uuidV5(
+        DERIVED_EVENT_NAMESPACE,
+        `${source.eventId}/${record.raw.topic}/${d.eventType}/${index}`,
+      ),
       eventType: d.eventType,
       occurredAt: now.toISOString(),
       source: spec.name,

@@ -39,6 +39,9 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html). */
 export const RETRIES_WITH_DESTINATION = 10;
 
+/** One strict UTF-8 decoder for every record (it holds no state between decode calls). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type MappingState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 /** What a mapping reports to the runtime's metrics and live view. */
@@ -284,7 +287,7 @@ export class LocalEventSourceMapping {
     }
     let json: unknown;
     try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(decoded.payload));
+      json = JSON.parse(UTF8.decode(decoded.payload));
     } catch (error) {
       return new PoisonRecord(
         'DeserializationError',

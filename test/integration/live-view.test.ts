@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import type { Kafka } from 'kafkajs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -22,6 +21,7 @@ import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';
 import { mskRecord } from '../fixtures/msk';
 import { durableProducer, readUntil, testKafka, testWriter, unique } from '../support/kafka-clients';
+import { freePort } from '../support/runtime-process';
 
 /** Debian's package; CI installs it with `apt-get install -y chromium`. Never a downloaded browser. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -32,15 +32,6 @@ let runtime: LocalRuntime;
 let kafka: Kafka;
 let writer: SharedProducer;
 let browser: Browser | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   kafka = testKafka(brokers, 'view-it');

@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../local/kafka/broker';
 
 const run = promisify(execFile);
 const VENV = resolve('.venv');
@@ -28,15 +28,6 @@ export async function pythonTool(name: string): Promise<string> {
   }
   if (!existsSync(tool)) throw new Error(`${name} is not in .venv/bin after installing requirements-dev.txt`);
   return tool;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
 }
 
 /** A moto server on a loopback port, stood in for AWS APIs that cannot run here. Stop it with `stop()`. */

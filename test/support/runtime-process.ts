@@ -1,15 +1,7 @@
 /** `npm start`'s entry point as a child process, as a person runs it, for tests that kill it. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../local/kafka/broker';
 
 export interface RuntimeProcess {
   readonly child: ChildProcess;

@@ -8,11 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { Partitioners } from 'kafkajs';
-import { type StreamSpec, streams, type TopicSpec, topicNamed } from '../../lib/topology';
+import { type StreamSpec, streams, topicNamed } from '../../lib/topology';
 import { type AnyEvent, contractVersions, isEventType } from '../../schemas/index';
 import { checkContract } from '../../schemas/validator';
-import { KafkaUnavailableError, type KafkaWriter, type OutgoingMessage } from '../shared/kafka';
+import { KafkaUnavailableError, type KafkaWriter } from '../shared/kafka';
 import { eventRecord, type SchemaVersionIds } from '../shared/records';
 import { jsonResponse, type RequestIssue, RequestRejected, ServiceUnavailable, toResponse } from './errors';
 
@@ -41,28 +40,6 @@ export interface Accepted {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
-}
-
-const partitioner = Partitioners.DefaultPartitioner();
-/** Partition lists per partition count, built once. */
-const partitionLists = new Map<
-  number,
-  { partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number }[]
->();
-/** Partition of `key` on `topic`: Kafka's murmur2 partitioner over the topology's partition count. */
-function partitionOf(topic: TopicSpec, key: string): number {
-  let partitionMetadata = partitionLists.get(topic.partitions);
-  if (!partitionMetadata) {
-    partitionMetadata = Array.from({ length: topic.partitions }, (_, i) => ({
-      partitionId: i,
-      leader: 0,
-      replicas: [],
-      isr: [],
-      partitionErrorCode: 0,
-    }));
-    partitionLists.set(topic.partitions, partitionMetadata);
-  }
-  return partitioner({ topic: topic.name, partitionMetadata, message: { key, value: null } });
 }
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
@@ -295,7 +272,7 @@ async function accept(
     }
     return {
       eventId: e.eventId,
-      message: { ...message, partition: partitionOf(topic, message.key) } as OutgoingMessage,
+      message,
     };
   });
 

@@ -29,6 +29,9 @@ export class KafkaUnavailableError extends Error {
   override readonly name = 'KafkaUnavailableError';
 }
 
+/** The send deadline passed: the broker is unreachable or slow, for every caller alike. */
+class DeadlineExceeded extends KafkaUnavailableError {}
+
 export interface OutgoingMessage {
   readonly key: Buffer | string | null;
   readonly value: Buffer;
@@ -51,6 +54,14 @@ export interface KafkaWriter {
 export interface SharedProducerOptions {
   /** Give up on a send after this long (the caller decides what a timeout means). @default 10000 */
   readonly sendTimeoutMs?: number;
+  /**
+   * Batches from concurrent callers are merged into one send up to about this many bytes of keys,
+   * values and headers. Kafka's default `max.message.bytes` is 1,048,588 and applies to a whole
+   * record batch (https://kafka.apache.org/documentation/#topicconfigs_max.message.bytes), so the
+   * default keeps a merged partition batch within what the broker takes. A single caller's batch is
+   * never split. @default 1000000
+   */
+  readonly maxMergedBytes?: number;
 }
 
 /** Where kafkajs' own log lines go (the functions pass their Powertools logger). */
@@ -122,19 +133,48 @@ export function createKafka(settings: KafkaSettings, log?: KafkaLog): Kafka {
   });
 }
 
-/** A producer shared by all invocations of a container. */
+/** A send waiting for its turn. */
+interface Waiting {
+  readonly batch: readonly TopicMessages[];
+  /** Every message names its partition, so the batch can join others and get its own offsets. */
+  readonly partitioned: boolean;
+  readonly bytes: number;
+  resolve(metadata: RecordMetadata[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * A producer shared by all invocations of a container.
+ *
+ * Sends go out one at a time: kafkajs' idempotent producer is not safe for concurrent sends
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER,
+ * https://github.com/tulios/kafkajs/issues/598). So that concurrent callers do not
+ * each wait a round trip, every batch that arrives while a send is in flight joins the next send
+ * ("coalescing"): N callers cost one produce request instead of N. Batches are concatenated in the
+ * order `send` was called, so per-partition order is the callers' order, and each caller still gets
+ * the metadata of its own records: Kafka writes a partition's records of one request contiguously
+ * from the returned base offset, so a caller's base offset is that plus the records that callers
+ * before it put on the partition. That needs every message to name its partition; a batch with a
+ * message left to the partitioner is sent on its own. Merged sends stay under
+ * {@link SharedProducerOptions.maxMergedBytes} so that merging never makes a record batch the broker
+ * would refuse when each caller's own would have been taken.
+ */
 export class SharedProducer implements KafkaWriter {
   private producer: Producer | undefined;
   private connecting: Promise<Producer> | undefined;
-  /** Sends run one at a time: kafkajs' idempotent producer is not safe for concurrent sends. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private waiting: Waiting[] = [];
+  private draining = false;
   private readonly sendTimeoutMs: number;
+  private readonly maxMergedBytes: number;
+  /** Produce requests made and caller batches they carried (benchmarks and tests read these). */
+  readonly stats = { sends: 0, batches: 0 };
 
   constructor(
     private readonly kafka: Kafka,
     options: SharedProducerOptions = {},
   ) {
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
+    this.maxMergedBytes = options.maxMergedBytes ?? 1_000_000;
   }
 
   private async connected(): Promise<Producer> {
@@ -163,29 +203,91 @@ export class SharedProducer implements KafkaWriter {
   }
 
   send(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
-    const result = this.queue.then(() => this.sendNow(batch));
-    this.queue = result.catch(() => {});
-    return result;
+    const topics = batch.filter((t) => t.messages.length > 0);
+    if (topics.length === 0) return Promise.resolve([]);
+    let partitioned = true;
+    let bytes = 0;
+    for (const t of topics)
+      for (const m of t.messages) {
+        if (m.partition === undefined) partitioned = false;
+        bytes += messageBytes(m);
+      }
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ batch: topics, partitioned, bytes, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
   }
 
-  private async sendNow(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
-    const topicMessages = batch
-      .filter((t) => t.messages.length > 0)
-      .map((t) => ({ topic: t.topic, messages: t.messages.map((m) => ({ ...m })) }));
-    if (topicMessages.length === 0) return [];
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group = this.nextGroup();
+        try {
+          const metadata = await this.sendNow(mergeBatches(group));
+          this.stats.sends++;
+          this.stats.batches += group.length;
+          if (group.length === 1) (group[0] as Waiting).resolve(metadata);
+          else splitMetadata(group, metadata);
+        } catch (error) {
+          if (group.length === 1 || error instanceof DeadlineExceeded) {
+            for (const w of group) w.reject(error);
+            continue;
+          }
+          // The broker refused the merged request (a record too large, an invalid record...): one
+          // caller's batch must not fail the others, so each is sent again on its own. Partitions
+          // the broker had already taken may get their records twice, as with any retried write.
+          for (const w of group) {
+            try {
+              w.resolve(await this.sendNow([...w.batch]));
+              this.stats.sends++;
+              this.stats.batches++;
+            } catch (alone) {
+              w.reject(alone);
+            }
+          }
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** The batches of the next send: the first waiting one, and the partitioned ones after it that fit. */
+  private nextGroup(): Waiting[] {
+    const first = this.waiting[0] as Waiting;
+    let end = 1;
+    if (first.partitioned) {
+      let bytes = first.bytes;
+      for (; end < this.waiting.length; end++) {
+        const next = this.waiting[end] as Waiting;
+        if (!next.partitioned || bytes + next.bytes > this.maxMergedBytes) break;
+        bytes += next.bytes;
+      }
+    }
+    return this.waiting.splice(0, end);
+  }
+
+  private async sendNow(topicMessages: TopicMessages[]): Promise<RecordMetadata[]> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
-          reject(
-            new KafkaUnavailableError(`Kafka did not acknowledge the write within ${this.sendTimeoutMs} ms`),
-          ),
+          reject(new DeadlineExceeded(`Kafka did not acknowledge the write within ${this.sendTimeoutMs} ms`)),
         this.sendTimeoutMs,
       );
     });
     try {
       const write = (async () =>
-        (await this.connected()).sendBatch({ acks: -1, timeout: this.sendTimeoutMs, topicMessages }))();
+        (await this.connected()).sendBatch({
+          acks: -1,
+          timeout: this.sendTimeoutMs,
+          // kafkajs writes into the message objects it is given; the callers' stay untouched.
+          topicMessages: topicMessages.map((t) => ({
+            topic: t.topic,
+            messages: t.messages.map((m) => ({ ...m })),
+          })),
+        }))();
       return await Promise.race([write, deadline]);
     } catch (error) {
       // Start from a fresh connection next time: the broker may have closed an idle one, or moved.
@@ -209,6 +311,63 @@ export class SharedProducer implements KafkaWriter {
   /** Disconnects; the next send connects again. */
   async disconnect(): Promise<void> {
     await this.reset();
+  }
+}
+
+/** Roughly what a message adds to a produce request (its record without framing overhead). */
+function messageBytes(m: OutgoingMessage): number {
+  let bytes =
+    m.value.byteLength +
+    (m.key === null ? 0 : typeof m.key === 'string' ? m.key.length * 3 : m.key.byteLength);
+  for (const [name, value] of Object.entries(m.headers ?? {})) {
+    bytes += name.length * 3;
+    if (typeof value === 'string') bytes += value.length * 3;
+    else if (Buffer.isBuffer(value)) bytes += value.byteLength;
+    else if (Array.isArray(value))
+      for (const v of value) bytes += typeof v === 'string' ? v.length * 3 : v.byteLength;
+  }
+  return bytes;
+}
+
+/** One batch of the group's batches, topics in first-seen order, messages in the callers' order. */
+function mergeBatches(group: readonly Waiting[]): TopicMessages[] {
+  if (group.length === 1) return [...(group[0] as Waiting).batch];
+  const merged = new Map<string, OutgoingMessage[]>();
+  for (const w of group)
+    for (const t of w.batch) {
+      const messages = merged.get(t.topic);
+      if (messages) for (const m of t.messages) messages.push(m);
+      else merged.set(t.topic, [...t.messages]);
+    }
+  return [...merged].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * Hands each caller of a merged send the metadata of its own records: per topic-partition it wrote,
+ * the merged request's entry with the base offset of the caller's first record there. Every message
+ * of a merged send names its partition (see {@link SharedProducer}).
+ */
+function splitMetadata(group: readonly Waiting[], metadata: readonly RecordMetadata[]): void {
+  const acknowledged = new Map<string, { meta: RecordMetadata; next: bigint }>();
+  for (const meta of metadata)
+    acknowledged.set(`${meta.partition}:${meta.topicName}`, { meta, next: BigInt(meta.baseOffset ?? '0') });
+  for (const w of group) {
+    const mine = new Map<string, { meta: RecordMetadata; count: bigint }>();
+    for (const t of w.batch)
+      for (const m of t.messages) {
+        const key = `${m.partition}:${t.topic}`;
+        const entry = mine.get(key);
+        if (entry) entry.count++;
+        else {
+          const ack = acknowledged.get(key);
+          if (ack) mine.set(key, { meta: { ...ack.meta, baseOffset: ack.next.toString() }, count: 1n });
+        }
+      }
+    for (const [key, { count }] of mine) {
+      const ack = acknowledged.get(key) as { next: bigint };
+      ack.next += count;
+    }
+    w.resolve([...mine.values()].map((e) => e.meta));
   }
 }
 

@@ -4,6 +4,7 @@
  * and the consumers (for derived events) both write through here.
  */
 
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import type { TopicSpec } from '../../lib/topology';
 import { topicOfEvent } from '../../lib/topology';
 import { type ContractName, contractVersions, type EventType } from '../../schemas/index';
@@ -69,17 +70,44 @@ export function recordKey(topic: TopicSpec, event: EventLike): string {
   return `${topic.key.prefix}${id}`;
 }
 
-/** A validated event as the record written to its topic. */
+const partitioner = Partitioners.DefaultPartitioner();
+/** Partition lists per partition count, built once. */
+const partitionLists = new Map<number, PartitionMetadata[]>();
+
+/**
+ * Partition of `key` on `topic`: the Java client's murmur2 partitioner (what kafkajs' default
+ * partitioner does) over the topology's partition count, which is what the stacks create. Naming the
+ * partition lets the caller know where each record went and lets concurrent writes share a produce
+ * request (see SharedProducer).
+ */
+export function partitionOf(topic: TopicSpec, key: string): number {
+  let partitionMetadata = partitionLists.get(topic.partitions);
+  if (!partitionMetadata) {
+    partitionMetadata = Array.from({ length: topic.partitions }, (_, i) => ({
+      partitionId: i,
+      leader: 0,
+      replicas: [],
+      isr: [],
+      partitionErrorCode: 0,
+    }));
+    partitionLists.set(topic.partitions, partitionMetadata);
+  }
+  return partitioner({ topic: topic.name, partitionMetadata, message: { key, value: null } });
+}
+
+/** A validated event as the record written to its topic, on the partition its key hashes to. */
 export function eventRecord(
   event: EventLike,
   ids: SchemaVersionIds,
-): { topic: TopicSpec; message: OutgoingMessage & { key: string } } {
+): { topic: TopicSpec; message: OutgoingMessage & { key: string; partition: number } } {
   const topic = topicOfEvent(event.eventType);
   const schemaVersionId = ids(event.eventType);
+  const key = recordKey(topic, event);
   return {
     topic,
     message: {
-      key: recordKey(topic, event),
+      key,
+      partition: partitionOf(topic, key),
       value: encode(schemaVersionId, Buffer.from(JSON.stringify(event), 'utf8')),
       headers: {
         [HEADERS.contentType]: FRAMED_JSON,

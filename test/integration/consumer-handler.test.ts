@@ -6,7 +6,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { processBatch } from '../../lambdas/consumers/consumer';
 import { decode } from '../../lambdas/shared/glue-wire-format';
-import type { SharedProducer } from '../../lambdas/shared/kafka';
+import type { OutgoingMessage, SharedProducer } from '../../lambdas/shared/kafka';
 import { contractOfSchemaVersionId, eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
 import { type ConsumerSpec, consumers } from '../../lib/topology';
 import { toMskEvent, toMskRecord } from '../../local/esm/msk-records';
@@ -55,7 +55,7 @@ describe('user consumer on the real broker', () => {
     const poisonValue = Buffer.from([0x03, 0x00, 0x01]); // a Glue header cut short
     const producer = durableProducer(kafka);
     await producer.connect();
-    const messages = events.map((e) => eventRecord(e, ids).message);
+    const messages: OutgoingMessage[] = events.map((e) => eventRecord(e, ids).message);
     messages.splice(37, 0, {
       key: `user-${run}-poison`,
       value: poisonValue,

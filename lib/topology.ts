@@ -281,10 +281,17 @@ export function topicNamed(name: string): TopicSpec {
   return topic;
 }
 
+/** Memo of {@link topicOfEvent}: it runs for every record written. */
+const topicsOfEvents = new Map<EventType, TopicSpec>();
+
 /** The topic every event of `eventType` is written to. */
 export function topicOfEvent(eventType: EventType): TopicSpec {
-  const topic = topics.find((t) => t.carries !== 'dead_letter' && t.carries.includes(eventType));
-  if (!topic) throw new TopologyError([`no topic carries "${eventType}"`]);
+  let topic = topicsOfEvents.get(eventType);
+  if (!topic) {
+    topic = topics.find((t) => t.carries !== 'dead_letter' && t.carries.includes(eventType));
+    if (!topic) throw new TopologyError([`no topic carries "${eventType}"`]);
+    topicsOfEvents.set(eventType, topic);
+  }
   return topic;
 }
 

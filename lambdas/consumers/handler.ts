@@ -5,7 +5,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type ConsumerSpec, consumers } from '../../lib/topology';
@@ -31,7 +30,7 @@ export function consumerHandler(name: string) {
   if (!found) throw new Error(`no consumer named "${name}" in lib/topology.ts`);
   const spec: ConsumerSpec = found;
   const environment = readEnvironment();
-  const { logger, metrics, tracer } = observability(name);
+  const { logger, metrics, tracing } = observability(name);
   const writer = withInjectedFailures(
     sharedProducer(environment.kafka, {
       log: (level, message, details) => logger[level](message, details),
@@ -83,8 +82,5 @@ export function consumerHandler(name: string) {
     return response;
   }
 
-  return middy(consume)
-    .use(captureLambdaHandler(tracer))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+  return middy(consume).use(tracing).use(injectLambdaContext(logger)).use(logMetrics(metrics));
 }

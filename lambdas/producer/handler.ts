@@ -5,7 +5,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { readEnvironment } from '../shared/env';
@@ -15,7 +14,7 @@ import { schemaVersionIds } from '../shared/records';
 import { handleRequest } from './producer';
 
 const environment = readEnvironment();
-const { logger, metrics, tracer } = observability('producer');
+const { logger, metrics, tracing } = observability('producer');
 const writer = sharedProducer(environment.kafka, {
   log: (level, message, details) => logger[level](message, details),
 });
@@ -23,12 +22,18 @@ const ids = schemaVersionIds(environment.schemaVersionIds);
 
 async function produce(event: APIGatewayProxyEvent, _context: Context): Promise<APIGatewayProxyResult> {
   logger.appendKeys({ correlationId: event.requestContext?.requestId });
-  const response = await handleRequest(event, { writer, schemaVersionIds: ids });
+  let accepted = 0;
+  const response = await handleRequest(event, {
+    writer,
+    schemaVersionIds: ids,
+    onAccepted: (count) => {
+      accepted = count;
+    },
+  });
   const stream = event.pathParameters?.stream ?? 'unknown';
   if (response.statusCode === 202) {
-    const body = JSON.parse(response.body) as { results?: unknown[] };
     metrics.addDimension('stream', stream);
-    metrics.addMetric('EventsAccepted', MetricUnit.Count, body.results?.length ?? 1);
+    metrics.addMetric('EventsAccepted', MetricUnit.Count, accepted);
   } else {
     metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
     const level = response.statusCode >= 500 ? 'error' : 'info';
@@ -42,6 +47,6 @@ async function produce(event: APIGatewayProxyEvent, _context: Context): Promise<
 }
 
 export const handler = middy(produce)
-  .use(captureLambdaHandler(tracer))
+  .use(tracing)
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

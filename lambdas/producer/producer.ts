@@ -32,6 +32,8 @@ export interface ProducerDependencies {
   readonly schemaVersionIds: SchemaVersionIds;
   readonly now?: () => Date;
   readonly newEventId?: () => string;
+  /** Told how many events a request wrote, before the 202 is returned (metrics). */
+  readonly onAccepted?: (count: number) => void;
 }
 
 /** What the endpoint answers for one accepted event. */
@@ -296,5 +298,6 @@ async function accept(
     next.set(partition, offset + 1n);
     return { eventId: r.eventId, topic: topic.name, partition, offset: offset.toString() };
   });
+  deps.onAccepted?.(accepted.length);
   return jsonResponse(202, batch ? { results: accepted } : accepted[0]);
 }

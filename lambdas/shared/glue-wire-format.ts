@@ -154,11 +154,24 @@ export function looksFramed(record: Uint8Array): boolean {
   );
 }
 
+/** Schema version ids seen, as bytes: a function writes a handful of them, once per record each. */
+const idBytes = new Map<string, Buffer>();
+
 function uuidToBytes(id: string): Buffer {
-  if (!UUID_PATTERN.test(id)) {
-    throw new GlueWireFormatError('INVALID_SCHEMA_VERSION_ID', `schema version id "${id}" is not a UUID`, 2);
+  let bytes = idBytes.get(id);
+  if (!bytes) {
+    if (!UUID_PATTERN.test(id)) {
+      throw new GlueWireFormatError(
+        'INVALID_SCHEMA_VERSION_ID',
+        `schema version id "${id}" is not a UUID`,
+        2,
+      );
+    }
+    bytes = Buffer.from(id.replaceAll('-', ''), 'hex');
+    if (idBytes.size >= 1024) idBytes.clear();
+    idBytes.set(id, bytes);
   }
-  return Buffer.from(id.replaceAll('-', ''), 'hex');
+  return bytes;
 }
 
 function hex(byte: number | undefined): string {

@@ -80,6 +80,8 @@ export interface ConsumerFunctionProps {
   readonly mappingMetrics?: boolean;
   readonly logLevel: LogLevel;
   readonly metricsNamespace: string;
+  /** Powertools Tracer in the function (see ObservabilityConfig.tracer). @default false */
+  readonly tracer?: boolean;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -149,6 +151,7 @@ export class ConsumerFunction extends Construct {
       serviceName: spec.name,
       logLevel: props.logLevel,
       metricsNamespace: props.metricsNamespace,
+      tracer: props.tracer,
       environment: {
         KAFKA_BROKERS: props.bootstrapBrokers,
         KAFKA_AUTH: props.kafkaAuth ?? 'iam',

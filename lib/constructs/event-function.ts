@@ -58,6 +58,11 @@ export interface EventFunctionProps {
   readonly serviceName: string;
   readonly logLevel: LogLevel;
   readonly metricsNamespace: string;
+  /**
+   * Powertools Tracer (X-Ray SDK) in the function, loaded only when this is on: Lambda's active
+   * tracing records every invocation either way. @default false
+   */
+  readonly tracer?: boolean;
   /** Further environment variables. */
   readonly environment: Readonly<Record<string, string>>;
   /**
@@ -162,6 +167,7 @@ export class EventFunction extends Construct {
       POWERTOOLS_SERVICE_NAME: props.serviceName,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
       POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+      POWERTOOLS_TRACE_ENABLED: String(props.tracer ?? false),
       // Stack traces point into the TypeScript sources through the bundle's source map.
       NODE_OPTIONS: '--enable-source-maps',
       ...props.environment,

@@ -85,6 +85,8 @@ export interface ProducerApiProps {
   readonly manageCloudWatchRole: boolean;
   readonly logLevel: LogLevel;
   readonly metricsNamespace: string;
+  /** Powertools Tracer in the function (see ObservabilityConfig.tracer). @default false */
+  readonly tracer?: boolean;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
   /** @default 512 */
@@ -123,6 +125,7 @@ export class ProducerApi extends Construct {
       serviceName: 'producer',
       logLevel: props.logLevel,
       metricsNamespace: props.metricsNamespace,
+      tracer: props.tracer,
       environment: {
         KAFKA_BROKERS: props.bootstrapBrokers,
         KAFKA_AUTH: props.kafkaAuth ?? 'iam',

@@ -107,6 +107,7 @@ export class EventsStack extends Stack {
         mappingMetrics: config.consumers.mappingMetrics,
         logLevel: config.observability.logLevel,
         metricsNamespace: config.observability.metricsNamespace,
+        tracer: config.observability.tracer,
         logRetention,
         logRemovalPolicy: removalPolicy,
       });
@@ -133,6 +134,7 @@ export class EventsStack extends Stack {
       manageCloudWatchRole: config.api.manageCloudWatchRole,
       logLevel: config.observability.logLevel,
       metricsNamespace: config.observability.metricsNamespace,
+      tracer: config.observability.tracer,
       logRetention,
       logRemovalPolicy: removalPolicy,
     });

@@ -187,6 +187,15 @@ describe.each(consumers.map((c) => [c.name, c] as const))('consumer %s', (name, 
     });
   });
 
+  it('loads Powertools Tracer only when the tracer setting is on', () => {
+    const traced = resources(events({ tracer: 'true' }), 'AWS::Lambda::Function').filter(
+      ([, f]) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME,
+    );
+    expect(traced.length).toBeGreaterThan(0);
+    for (const [, f] of traced)
+      expect(f.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('true');
+  });
+
   it('is configured through its environment: brokers from the deploy-time lookup, IAM auth, Powertools, schema ids', () => {
     const env = fn.Properties.Environment.Variables;
     expect(env).toMatchObject({
@@ -194,6 +203,7 @@ describe.each(consumers.map((c) => [c.name, c] as const))('consumer %s', (name, 
       POWERTOOLS_SERVICE_NAME: name,
       POWERTOOLS_METRICS_NAMESPACE: 'MskServerlessEvents',
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_TRACE_ENABLED: 'false',
       NODE_OPTIONS: '--enable-source-maps',
     });
     expect(env.KAFKA_BROKERS).toEqual({

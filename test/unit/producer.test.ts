@@ -13,19 +13,22 @@ const NOW = new Date('2026-11-23T12:00:00.000Z');
 
 async function call(options: RequestOptions, writer = new RecordingWriter()) {
   let n = 0;
+  const accepted: number[] = [];
   const response = await handleRequest(apiRequest(options), {
     writer,
     schemaVersionIds: schemaVersionIds(undefined),
     now: () => NOW,
     newEventId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+    onAccepted: (count) => accepted.push(count),
   });
-  return { response, body: JSON.parse(response.body), writer };
+  return { response, body: JSON.parse(response.body), writer, accepted };
 }
 
 describe('producer endpoint: accepted events', () => {
   it('writes one event Glue-framed, keyed by entity, with its headers, and answers 202 with where it went', async () => {
-    const { response, body, writer } = await call({ body: JSON.stringify(registered) });
+    const { response, body, writer, accepted } = await call({ body: JSON.stringify(registered) });
     expect(response.statusCode).toBe(202);
+    expect(accepted).toEqual([1]);
     const [message] = writer.messagesTo('user-events');
     expect(body).toEqual({
       eventId: registered.eventId,
@@ -78,9 +81,13 @@ describe('producer endpoint: accepted events', () => {
       eventId: `0b7e3f1c-5d2a-4c8e-9f10-${String(i).padStart(12, '0')}`,
       data: { ...registered.data, userId: `u-${i % 4}` },
     }));
-    const { response, body, writer } = await call({ batch: true, body: JSON.stringify({ events }) });
+    const { response, body, writer, accepted } = await call({
+      batch: true,
+      body: JSON.stringify({ events }),
+    });
     expect(response.statusCode).toBe(202);
     expect(writer.batches).toHaveLength(1);
+    expect(accepted).toEqual([12]);
     expect(body.results.map((r: { eventId: string }) => r.eventId)).toEqual(events.map((e) => e.eventId));
     // Same key, same partition; offsets count up per partition in request order.
     const byKey = new Map<string, { partition: number; offset: string }[]>();
@@ -289,11 +296,12 @@ describe('producer endpoint: rejected requests write nothing', () => {
 
 describe('producer endpoint: Kafka trouble', () => {
   it('answers 503 with Retry-After when Kafka does not take the write', async () => {
-    const { response, body } = await call(
+    const { response, body, accepted } = await call(
       { body: JSON.stringify(registered) },
       RecordingWriter.unavailable(),
     );
     expect(response.statusCode).toBe(503);
+    expect(accepted).toEqual([]);
     expect(response.headers?.['retry-after']).toBe('5');
     expect(body.error).toBe('ServiceUnavailable');
   });

@@ -68,7 +68,9 @@ export function decodeMskEvent(event: MskEvent): DecodedRecord[] {
       for (const header of raw.headers ?? []) {
         for (const [name, bytes] of Object.entries(header)) {
           const list = headers.get(name) ?? [];
-          list.push(Buffer.from(bytes.map((b) => b & 0xff)));
+          // MSK gives Java's signed bytes (-128..127); Buffer.from keeps the low 8 bits of each entry
+          // (https://nodejs.org/api/buffer.html#static-method-bufferfromarray), which undoes the sign.
+          list.push(Buffer.from(bytes));
           headers.set(name, list);
         }
       }

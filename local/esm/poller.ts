@@ -307,7 +307,7 @@ export class LocalEventSourceMapping {
     return { json, schemaVersionId: decoded.schemaVersionId };
   }
 
-  /** The next batch: at most BatchSize records and 6 MB of event payload. */
+  /** The next batch: at most BatchSize records and 6 MB of event payload (estimated). */
   private takeChunk(pending: readonly Pending[]): Pending[] {
     const limit = this.options.spec.mapping.batchSize;
     const chunk: Pending[] = [];
@@ -317,7 +317,7 @@ export class LocalEventSourceMapping {
         256 +
         (p.delivered.key?.length ?? 0) +
         (p.delivered.value?.length ?? 0) +
-        JSON.stringify(p.delivered.headers).length;
+        headersSize(p.delivered.headers);
       if (chunk.length > 0 && (chunk.length >= limit || bytes + size > MAX_PAYLOAD_BYTES)) break;
       chunk.push(p);
       bytes += size;
@@ -483,4 +483,15 @@ export class LocalEventSourceMapping {
       },
     );
   }
+}
+
+/**
+ * About what MSK-style `headers` take as JSON, without serializing them: each value is an array of
+ * byte numbers, up to four characters a byte with its comma, under its quoted name.
+ */
+function headersSize(headers: readonly Readonly<Record<string, readonly number[]>>[] | undefined): number {
+  let size = 2;
+  for (const header of headers ?? [])
+    for (const name in header) size += name.length + 8 + 4 * (header[name]?.length ?? 0);
+  return size;
 }

@@ -123,6 +123,7 @@ function producerSection(r: BenchResults): string {
         'Ratio',
         'Handler p50 / p99 ms',
         'Bare p50 / p99 ms',
+        'Requests per send',
       ],
       p.configs.map((c) => [
         c.config.mode === 'batch' ? '100 (batch)' : '1',
@@ -132,31 +133,13 @@ function producerSection(r: BenchResults): string {
         x(c.ratio),
         `${n(c.subject.latency.p50Ms, 1)} / ${n(c.subject.latency.p99Ms, 1)}`,
         `${n(c.baseline.latency.p50Ms, 1)} / ${n(c.baseline.latency.p99Ms, 1)}`,
+        n(c.requestsPerSend, 1),
       ]),
     ),
+    '',
+    "Requests per send: the handler's requests carried by each Kafka produce request (its `SharedProducer` merges the requests queued behind an in-flight send).",
     '',
     ...p.profiles.map(profileLines),
-    '',
-    "Prototype (bench/prototypes/coalescing-writer.ts): the producer logic (`handleRequest`, no middy/Powertools) writing through today's `SharedProducer` and through a writer that merges the batches queued behind an in-flight send into the next send:",
-    '',
-    table(
-      [
-        'Events per request',
-        'Concurrency',
-        'Bare events/s',
-        'Logic + SharedProducer',
-        'Logic + coalescing writer',
-        'Requests per send',
-      ],
-      p.prototypes.map((t) => [
-        t.config.mode === 'batch' ? '100 (batch)' : '1',
-        String(t.config.concurrency),
-        n(t.bare.eventsPerSecond),
-        `${n(t.sharedProducer.eventsPerSecond)} (${x(t.ratios.sharedProducer)})`,
-        `${n(t.coalescing.eventsPerSecond)} (${x(t.ratios.coalescing)})`,
-        n(t.batchesPerSend, 1),
-      ]),
-    ),
   ].join('\n');
 }
 
@@ -236,13 +219,6 @@ function cpuSection(r: BenchResults): string {
     ),
     '',
     `Batches of ${c.batchSize} records; below ×1 is cheaper than the baseline.`,
-    '',
-    'Hot-spot prototypes (bench/prototypes/hot-paths.ts, same output, µs per call):',
-    '',
-    table(
-      ['Function', 'Now µs', 'Prototype µs', 'Ratio'],
-      c.prototypes.map((p) => [p.name, n(p.currentUs, 2), n(p.prototypeUs, 2), x(p.ratio)]),
-    ),
     '',
     profileLines(c.profile),
   ].join('\n');

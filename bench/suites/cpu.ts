@@ -23,7 +23,5 @@ export async function cpuPerRecord(ctx: SuiteContext): Promise<CpuPerRecordResul
     ctx.log(
       `  ${c.subject.name}: ${c.subject.usPerRecord} µs/record vs ${c.baseline.name}: ${c.baseline.usPerRecord} (×${c.ratio})`,
     );
-  for (const p of result.prototypes)
-    ctx.log(`  prototype ${p.name}: ${p.currentUs} → ${p.prototypeUs} µs per call (×${p.ratio})`);
   return result;
 }

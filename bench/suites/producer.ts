@@ -18,12 +18,6 @@ export async function producerPath(ctx: SuiteContext): Promise<ProducerPathResul
     rounds: pick(ctx, 1, 2),
     // The smoke run profiles in the same (bundled) worker; the full run profiles separately, below.
     ...(ctx.smoke ? { profile: configs.slice(0, 1) } : {}),
-    // The coalescing-writer prototype (bench/prototypes/) where the shortfall is largest.
-    prototypes: pick(ctx, configs.slice(0, 1), [
-      { mode: 'single', concurrency: 64 },
-      { mode: 'batch', concurrency: 1 },
-      { mode: 'batch', concurrency: 8 },
-    ]),
   };
   ctx.log(
     `producer path: ${configs.length} configurations × ${args.rounds} round(s) × ${args.durationMs} ms`,
@@ -34,13 +28,9 @@ export async function producerPath(ctx: SuiteContext): Promise<ProducerPathResul
   });
   for (const c of measured.configs) {
     ctx.log(
-      `  ${c.config.mode} c=${c.config.concurrency}: ${c.subject.eventsPerSecond} events/s vs bare ${c.baseline.eventsPerSecond} (×${c.ratio}); p99 ${c.subject.latency.p99Ms} vs ${c.baseline.latency.p99Ms} ms`,
+      `  ${c.config.mode} c=${c.config.concurrency}: ${c.subject.eventsPerSecond} events/s vs bare ${c.baseline.eventsPerSecond} (×${c.ratio}); p99 ${c.subject.latency.p99Ms} vs ${c.baseline.latency.p99Ms} ms; ${c.requestsPerSend} requests per send`,
     );
   }
-  for (const p of measured.prototypes)
-    ctx.log(
-      `  prototype ${p.config.mode} c=${p.config.concurrency}: logic + SharedProducer ×${p.ratios.sharedProducer}, logic + coalescing writer ×${p.ratios.coalescing} (${p.batchesPerSend} requests per send)`,
-    );
   if (ctx.smoke) return measured;
   // Profile the subject where it falls furthest behind, in each mode, from the TypeScript sources.
   const worst = (['single', 'batch'] as const).flatMap((mode) => {
@@ -49,7 +39,7 @@ export async function producerPath(ctx: SuiteContext): Promise<ProducerPathResul
   });
   const profiled = await runWorker<ProducerResult>(
     'producer-path',
-    { ...args, configs: [], prototypes: [], profile: worst },
+    { ...args, configs: [], profile: worst },
     { env: ctx.functionEnv, timeoutMs: 5 * 60_000, tsx: true },
   );
   return { ...measured, profiles: profiled.profiles };

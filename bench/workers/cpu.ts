@@ -24,16 +24,13 @@ import { encode } from '../../lambdas/shared/glue-wire-format';
 import type { KafkaWriter } from '../../lambdas/shared/kafka';
 import { decodeMskEvent, type MskEvent } from '../../lambdas/shared/msk-event';
 import { contractOfSchemaVersionId, schemaVersionIds } from '../../lambdas/shared/records';
-import { uuidV5 } from '../../lambdas/shared/uuid';
 import { type ConsumerSpec, consumers, topicOfEvent } from '../../lib/topology';
-import { toMskRecord } from '../../local/esm/msk-records';
 import { type AnyEvent, contractVersions, type EventType, schemaDefinition } from '../../schemas/index';
 import { compileAll } from '../../schemas/validator';
-import { kafkaMessage, mskEventOf, recordOf, userEvent } from '../lib/fixtures';
+import { mskEventOf, userEvent } from '../lib/fixtures';
 import { type ProfileSummary, startProfile } from '../lib/profile';
 import { median, ratio, round } from '../lib/stats';
 import { runWorker, workerArgs } from '../lib/worker';
-import { toMskRecordFast, uuidV5Fast } from '../prototypes/hot-paths';
 
 export interface CpuArgs {
   readonly batchSize: number;
@@ -51,25 +48,13 @@ export interface CpuComparison {
   readonly ratio: number;
 }
 
-/** A hot spot's current function against its prototype replacement (bench/prototypes/hot-paths.ts). */
-export interface HotPathPrototype {
-  readonly name: string;
-  readonly currentUs: number;
-  readonly prototypeUs: number;
-  /** prototype / current time: below 1 is faster. */
-  readonly ratio: number;
-}
-
 export interface CpuResult {
   readonly batchSize: number;
-  readonly prototypes: HotPathPrototype[];
   readonly read: CpuComparison;
   readonly whole: CpuComparison;
   readonly profile?: ProfileSummary;
 }
 
-/** The derived-event namespace of lambdas/consumers/consumer.ts. */
-const NAMESPACE = '3f0b9c52-8d4e-4a71-b6a2-5c9e0d7f1e43';
 const spec = consumers.find((c) => c.name === 'user-consumer') as ConsumerSpec;
 const now = new Date('2026-11-23T10:00:00.000Z');
 const nullWriter: KafkaWriter = { send: async () => [] };
@@ -207,61 +192,8 @@ async function main(): Promise<CpuResult> {
     await cpuPerRecord(sides.oursWhole, event, args.msPerRound * 2);
     profile = await profiler.stop();
   }
-  // Hot-spot prototypes: same output, time per call.
-  const messages = events.map((e, i) => kafkaMessage(recordOf(e).message, i));
-  const uuidNames = events.map((e, i) => `${e.eventId}/user-events/${i % 6}/${i}/welcome_email_sent/0`);
-  for (const [i, m] of messages.entries()) {
-    if (JSON.stringify(toMskRecord('t', 0, m)) !== JSON.stringify(toMskRecordFast('t', 0, m)))
-      throw new Error('toMskRecordFast differs from toMskRecord');
-    const name = uuidNames[i] as string;
-    if (uuidV5(NAMESPACE, name) !== uuidV5Fast(NAMESPACE, name))
-      throw new Error('uuidV5Fast differs from uuidV5');
-  }
-  const perCall = (fn: () => void, count: number) => {
-    const start = process.cpuUsage();
-    let calls = 0;
-    for (;;) {
-      fn();
-      calls += count;
-      const used = process.cpuUsage(start);
-      if ((used.user + used.system) / 1000 >= args.msPerRound / 2) return (used.user + used.system) / calls;
-    }
-  };
-  const hot = {
-    toMskRecord: [
-      () => {
-        for (const m of messages) toMskRecord('user-events', 0, m);
-      },
-      () => {
-        for (const m of messages) toMskRecordFast('user-events', 0, m);
-      },
-    ],
-    uuidV5: [
-      () => {
-        for (const name of uuidNames) uuidV5(NAMESPACE, name);
-      },
-      () => {
-        for (const name of uuidNames) uuidV5Fast(NAMESPACE, name);
-      },
-    ],
-  } as const;
-  const prototypes: HotPathPrototype[] = [];
-  for (const [name, [current, fast]] of Object.entries(hot)) {
-    const c: number[] = [];
-    const f: number[] = [];
-    perCall(current, messages.length);
-    perCall(fast, messages.length);
-    for (let round = 0; round < args.rounds; round++) {
-      c.push(perCall(current, messages.length));
-      f.push(perCall(fast, messages.length));
-    }
-    const currentUs = round(median(c), 3);
-    const prototypeUs = round(median(f), 3);
-    prototypes.push({ name, currentUs, prototypeUs, ratio: ratio(prototypeUs, currentUs) });
-  }
   return {
     batchSize: args.batchSize,
-    prototypes,
     read: compare('oursRead', 'decodeMskEvent + readEvent', 'powertoolsRead', 'kafkaConsumer + Zod parse'),
     whole: compare(
       'oursWhole',

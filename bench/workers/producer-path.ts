@@ -5,19 +5,15 @@
  *
  * Each configuration (single events or batches of 100, at a given concurrency) runs baseline and
  * subject in alternating order over `rounds`, each for `durationMs` after a warm-up; latencies are
- * per request (a batch request's latency covers its 100 events).
+ * per request (a batch request's latency covers its 100 events). The subject's requests per Kafka
+ * send (its SharedProducer merges the batches queued behind an in-flight send) are read from the
+ * container producer's `stats` around the measured runs.
  */
 import '../../lambdas/shared/kafkajs-fix';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { handler } from '../../lambdas/producer/handler';
-import { handleRequest } from '../../lambdas/producer/producer';
-import {
-  createKafka,
-  disconnectSharedProducer,
-  type KafkaWriter,
-  SharedProducer,
-} from '../../lambdas/shared/kafka';
-import { schemaVersionIds } from '../../lambdas/shared/records';
+import { readEnvironment } from '../../lambdas/shared/env';
+import { disconnectSharedProducer, sharedProducer } from '../../lambdas/shared/kafka';
 import { lambdaContext } from '../../local/lambda';
 import type { AnyEvent } from '../../schemas/index';
 import { bareKafka, bareProducer } from '../lib/bare';
@@ -25,7 +21,6 @@ import { apiGatewayEvent, recordOf, userEvent } from '../lib/fixtures';
 import { type ProfileSummary, startProfile } from '../lib/profile';
 import { type LatencySummary, ratio, summarize } from '../lib/stats';
 import { peakRssMb, runWorker, workerArgs } from '../lib/worker';
-import { CoalescingWriter } from '../prototypes/coalescing-writer';
 
 export interface ProducerConfig {
   readonly mode: 'single' | 'batch';
@@ -41,22 +36,6 @@ export interface ProducerArgs {
   readonly rounds: number;
   /** After measuring, profile the subject at these configurations. */
   readonly profile?: readonly ProducerConfig[];
-  /** After measuring, try the coalescing writer prototype at these configurations. */
-  readonly prototypes?: readonly ProducerConfig[];
-}
-
-/**
- * The producer logic (producer.ts `handleRequest`, without the middy/Powertools wrapper) writing
- * through today's SharedProducer and through the coalescing prototype, next to the bare producer.
- */
-export interface PrototypeResult {
-  readonly config: ProducerConfig;
-  readonly bare: SideResult;
-  readonly sharedProducer: SideResult;
-  readonly coalescing: SideResult;
-  /** Requests carried per Kafka send by the prototype. */
-  readonly batchesPerSend: number;
-  readonly ratios: { readonly sharedProducer: number; readonly coalescing: number };
 }
 
 export interface SideResult {
@@ -67,9 +46,15 @@ export interface SideResult {
 }
 
 export interface ProducerResult {
-  readonly configs: { config: ProducerConfig; subject: SideResult; baseline: SideResult; ratio: number }[];
+  readonly configs: {
+    config: ProducerConfig;
+    subject: SideResult;
+    baseline: SideResult;
+    ratio: number;
+    /** Handler requests (caller batches) carried per Kafka produce request, over the measured runs. */
+    requestsPerSend: number;
+  }[];
   readonly profiles: ProfileSummary[];
-  readonly prototypes: PrototypeResult[];
   readonly peakRssMb: number;
 }
 
@@ -140,6 +125,9 @@ async function main(): Promise<ProducerResult> {
     });
   const bareMessages = { single: singles.map((e) => toMessages([e])), batch: batches.map(toMessages) };
   const fn = { name: 'producer', timeoutSeconds: 30, memoryMb: 512 };
+  // The container's producer, the handler's writer: `sharedProducer` returns the module-level
+  // instance the handler created at import (the bundle holds one copy of lambdas/shared/kafka.ts).
+  const { stats } = sharedProducer(readEnvironment().kafka);
 
   const subject =
     (mode: ProducerConfig['mode']): Call =>
@@ -167,6 +155,7 @@ async function main(): Promise<ProducerResult> {
     await drive(baseline(config.mode), config.concurrency, args.warmupMs);
     await drive(subject(config.mode), config.concurrency, args.warmupMs);
     const runs = { subject: [] as Run[], baseline: [] as Run[] };
+    const before = { ...stats };
     for (let round = 0; round < args.rounds; round++) {
       const order = round % 2 === 0 ? (['baseline', 'subject'] as const) : (['subject', 'baseline'] as const);
       for (const which of order) {
@@ -174,64 +163,22 @@ async function main(): Promise<ProducerResult> {
         runs[which].push(await drive(call, config.concurrency, args.durationMs));
       }
     }
+    const sends = stats.sends - before.sends;
+    const batches = stats.batches - before.batches;
     const s = side(runs.subject, perRequest);
+    // Every accepted request is one caller batch: if these disagree, the stats are not the handler's.
+    if (sends === 0 || batches !== s.requests - s.errors)
+      throw new Error(
+        `producer stats (${batches} batches in ${sends} sends) do not match the handler's ${s.requests - s.errors} accepted requests`,
+      );
     const b = side(runs.baseline, perRequest);
-    configs.push({ config, subject: s, baseline: b, ratio: ratio(s.eventsPerSecond, b.eventsPerSecond) });
-  }
-  const prototypes: PrototypeResult[] = [];
-  if (args.prototypes && args.prototypes.length > 0) {
-    const settings = { brokers: args.brokers.split(','), auth: 'plaintext' as const, region: undefined };
-    const shared = new SharedProducer(createKafka({ ...settings, clientId: 'bench-shared' }, () => {}));
-    const idempotent = createKafka({ ...settings, clientId: 'bench-coalescing' }, () => {}).producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
+    configs.push({
+      config,
+      subject: s,
+      baseline: b,
+      ratio: ratio(s.eventsPerSecond, b.eventsPerSecond),
+      requestsPerSend: Math.round((batches / sends) * 10) / 10,
     });
-    await idempotent.connect();
-    const coalescing = new CoalescingWriter(idempotent);
-    const ids = schemaVersionIds(undefined);
-    const logic =
-      (mode: ProducerConfig['mode'], writer: KafkaWriter): Call =>
-      async (i) => {
-        const list = apiEvents[mode];
-        const event = list[i % list.length] as APIGatewayProxyEvent;
-        return (await handleRequest(event, { writer, schemaVersionIds: ids })).statusCode === 202;
-      };
-    for (const config of args.prototypes) {
-      const perRequest = config.mode === 'batch' ? BATCH : 1;
-      const calls = {
-        bare: baseline(config.mode),
-        sharedProducer: logic(config.mode, shared),
-        coalescing: logic(config.mode, coalescing),
-      };
-      const names = Object.keys(calls) as (keyof typeof calls)[];
-      const runs: Record<keyof typeof calls, Run[]> = { bare: [], sharedProducer: [], coalescing: [] };
-      for (const name of names) await drive(calls[name], config.concurrency, args.warmupMs);
-      const sendsBefore = coalescing.sends;
-      const batchesBefore = coalescing.batches;
-      for (let round = 0; round < args.rounds; round++)
-        for (const name of round % 2 === 0 ? names : [...names].reverse())
-          runs[name].push(await drive(calls[name], config.concurrency, args.durationMs));
-      const bare = side(runs.bare, perRequest);
-      const viaShared = side(runs.sharedProducer, perRequest);
-      const viaCoalescing = side(runs.coalescing, perRequest);
-      prototypes.push({
-        config,
-        bare,
-        sharedProducer: viaShared,
-        coalescing: viaCoalescing,
-        batchesPerSend:
-          Math.round(
-            ((coalescing.batches - batchesBefore) / Math.max(1, coalescing.sends - sendsBefore)) * 10,
-          ) / 10,
-        ratios: {
-          sharedProducer: ratio(viaShared.eventsPerSecond, bare.eventsPerSecond),
-          coalescing: ratio(viaCoalescing.eventsPerSecond, bare.eventsPerSecond),
-        },
-      });
-    }
-    await shared.disconnect();
-    await idempotent.disconnect();
   }
   for (const config of args.profile ?? []) {
     await drive(subject(config.mode), config.concurrency, args.warmupMs);
@@ -241,7 +188,7 @@ async function main(): Promise<ProducerResult> {
   }
   await bare.disconnect();
   await disconnectSharedProducer();
-  return { configs, profiles, prototypes, peakRssMb: peakRssMb() };
+  return { configs, profiles, peakRssMb: peakRssMb() };
 }
 
 runWorker(main);

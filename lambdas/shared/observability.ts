@@ -37,7 +37,8 @@ export function observability(serviceName: string): Observability {
  * without it. When on, the import starts at once, during the init phase, not at the first event.
  */
 export function tracing(serviceName: string): MiddlewareObj {
-  if (process.env.POWERTOOLS_TRACE_ENABLED !== 'true') return {};
+  // middy takes no middleware without a hook, hence the empty one.
+  if (process.env.POWERTOOLS_TRACE_ENABLED !== 'true') return { before: () => {} };
   const loading = (async () => {
     const [{ Tracer }, { captureLambdaHandler }] = await Promise.all([
       import('@aws-lambda-powertools/tracer'),

@@ -1,6 +1,6 @@
 /**
- * Tracing is opt-in: without POWERTOOLS_TRACE_ENABLED=true the functions get a middleware with no
- * hooks (and never import the X-Ray SDK); with it, Powertools Tracer's middleware wraps the handler,
+ * Tracing is opt-in: without POWERTOOLS_TRACE_ENABLED=true the functions get a middleware that does
+ * nothing (and never import the X-Ray SDK); with it, Powertools Tracer's middleware wraps the handler,
  * results and errors passing through unchanged.
  */
 import middy from '@middy/core';
@@ -20,11 +20,18 @@ const context = {
 } as unknown as import('aws-lambda').Context;
 
 describe('tracing middleware', () => {
-  it.each([undefined, 'false', 'TRUE', '1'])('does nothing when POWERTOOLS_TRACE_ENABLED is %s', (value) => {
-    if (value === undefined) delete process.env.POWERTOOLS_TRACE_ENABLED;
-    else process.env.POWERTOOLS_TRACE_ENABLED = value;
-    expect(tracing('svc')).toEqual({});
-  });
+  it.each([undefined, 'false', 'TRUE', '1'])(
+    'does nothing when POWERTOOLS_TRACE_ENABLED is %s',
+    async (value) => {
+      if (value === undefined) delete process.env.POWERTOOLS_TRACE_ENABLED;
+      else process.env.POWERTOOLS_TRACE_ENABLED = value;
+      const middleware = tracing('svc');
+      expect(Object.keys(middleware)).toEqual(['before']);
+      // middy refuses a middleware without hooks: the disabled one must still be usable.
+      const handler = middy(async (event: { n: number }) => event.n + 1).use(middleware);
+      expect(await handler({ n: 1 }, context)).toBe(2);
+    },
+  );
 
   it('wraps the handler in Powertools Tracer when POWERTOOLS_TRACE_ENABLED=true', async () => {
     process.env.POWERTOOLS_TRACE_ENABLED = 'true';

@@ -1,20 +1,13 @@
 /**
- * The one compiled validator for every contract. The producer, the consumers, the local runtime and
- * the tests all call {@link validateEvent} / {@link validateContract}; nobody compiles schemas on
- * their own. Schemas are compiled on first use and cached, so a cold start only pays for the
- * contracts it touches.
+ * The one validator of every contract. The producer, the consumers, the local runtime and the tests
+ * all call {@link validateEvent} / {@link validateContract}; nobody compiles schemas on their own. The
+ * validators are compiled at build time (`npm run contracts`, Ajv standalone code in
+ * `schemas/generated/validators.js`), so a cold start neither loads Ajv's compiler nor compiles a
+ * schema, and this module loads none of the TypeBox schemas either (only their types).
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
-import {
-  type AnyEvent,
-  type ContractName,
-  contractSchemas,
-  type DeadLetter,
-  type EventOf,
-  type EventType,
-  isEventType,
-} from './index';
+import type { ErrorObject } from 'ajv';
+import { type ContractValidator, contractNames, eventTypes, validators } from './generated/validators';
+import type { AnyEvent, ContractName, DeadLetter, EventOf, EventType } from './index';
 
 /** One problem found in a value: where (JSON Pointer, `''` for the root) and what. */
 export interface ContractIssue {
@@ -43,23 +36,16 @@ export class ContractViolation extends Error {
   }
 }
 
-const ajv = new Ajv({
-  allErrors: true,
-  strict: true,
-  // `anyOf` branches that only add a `format` (ipAddress) are intentional.
-  strictRequired: false,
-  code: { esm: true },
-});
-addFormats(ajv, ['date-time', 'email', 'ipv4', 'ipv6']);
+const EVENT_TYPES: ReadonlySet<string> = new Set(eventTypes);
 
-const compiled = new Map<ContractName, ValidateFunction>();
+/** Same as `isEventType` of `./index`, without loading the schemas. */
+function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && EVENT_TYPES.has(value);
+}
 
-function validatorFor(name: ContractName): ValidateFunction {
-  let fn = compiled.get(name);
-  if (!fn) {
-    fn = ajv.compile(contractSchemas[name]);
-    compiled.set(name, fn);
-  }
+function validatorFor(name: ContractName): ContractValidator {
+  const fn = Object.hasOwn(validators, name) ? validators[name] : undefined;
+  if (!fn) throw new Error(`no validator for contract ${JSON.stringify(name)} (npm run contracts)`);
   return fn;
 }
 
@@ -123,7 +109,10 @@ export function validateEvent(value: unknown): AnyEvent {
   return validateContract(eventType, value) as AnyEvent;
 }
 
-/** Compiles every contract now (tests, and processes that prefer paying at start-up). */
+/**
+ * Checks that every contract has its validator. The validators are compiled at build time; this stays
+ * for the callers (benchmarks, processes that prefer failing at start-up) that used to compile here.
+ */
 export function compileAll(): void {
-  for (const name of Object.keys(contractSchemas) as ContractName[]) validatorFor(name);
+  for (const name of contractNames) validatorFor(name);
 }

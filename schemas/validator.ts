@@ -6,7 +6,8 @@
  * schema, and this module loads none of the TypeBox schemas either (only their types).
  */
 import type { ErrorObject } from 'ajv';
-import { type ContractValidator, contractNames, eventTypes, validators } from './generated/validators';
+import { isEventType } from './catalogue';
+import { type ContractValidator, contractNames, validators } from './generated/validators';
 import type { AnyEvent, ContractName, DeadLetter, EventOf, EventType } from './index';
 
 /** One problem found in a value: where (JSON Pointer, `''` for the root) and what. */
@@ -34,13 +35,6 @@ export class ContractViolation extends Error {
         .join('; ')}${issues.length > 3 ? `; and ${issues.length - 3} more` : ''}`,
     );
   }
-}
-
-const EVENT_TYPES: ReadonlySet<string> = new Set(eventTypes);
-
-/** Same as `isEventType` of `./index`, without loading the schemas. */
-function isEventType(value: unknown): value is EventType {
-  return typeof value === 'string' && EVENT_TYPES.has(value);
 }
 
 function validatorFor(name: ContractName): ContractValidator {

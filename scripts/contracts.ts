@@ -16,7 +16,14 @@ import { dirname } from 'node:path';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import addFormats from 'ajv-formats';
-import { type ContractName, contractSchemas, EVENT_TYPES } from '../schemas/index';
+import { uuidV5 } from '../lambdas/shared/uuid';
+import {
+  type ContractName,
+  contractSchemas,
+  contractVersions,
+  EVENT_TYPES,
+  schemaDefinition,
+} from '../schemas/index';
 
 export const VALIDATORS_FILE = 'schemas/generated/validators.js';
 export const VALIDATORS_TYPES_FILE = 'schemas/generated/validators.d.ts';
@@ -43,6 +50,17 @@ const RUNTIME_HELPERS: Record<string, { readonly declaration: string; readonly e
     expression: 'ucs2length',
   },
 };
+
+/** Namespace of the local schema version ids (itself a random UUID, fixed forever). */
+const LOCAL_ID_NAMESPACE = '6c1f3f0e-8b2d-4a4e-9d5b-7a0c2e4f6a81';
+
+/**
+ * The local schema version id (schemas/registry.ts) of contract `name` with definition text
+ * `definition`: a version-5 UUID of both.
+ */
+export function localSchemaVersionIdOf(name: ContractName, definition: string): string {
+  return uuidV5(LOCAL_ID_NAMESPACE, `${name}\n${definition}`);
+}
 
 /** An Ajv instance with the options and formats of the validators. */
 function contractsAjv(): Ajv {
@@ -87,6 +105,8 @@ export function generateValidators(): GeneratedValidators {
     );
   }
 
+  const record = (keys: readonly string[], value: (key: ContractName) => string) =>
+    `{ ${keys.map((k) => `${k}: ${value(k as ContractName)}`).join(', ')} }`;
   const list = (values: readonly string[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
   const output = [
     ...HEADER,
@@ -101,6 +121,10 @@ export function generateValidators(): GeneratedValidators {
     `export const eventTypes = ${list(EVENT_TYPES)};`,
     '/** The validator of every contract, by name. */',
     `export const validators = { ${names.join(', ')} };`,
+    '/** Current version of every contract (`contractVersions` of schemas/index.ts). */',
+    `export const contractVersions = ${record(names, (n) => String(contractVersions[n]))};`,
+    '/** Local schema version id of every contract (schemas/registry.ts). */',
+    `export const localSchemaVersionIds = ${record(names, (n) => JSON.stringify(localSchemaVersionIdOf(n, schemaDefinition(n))))};`,
     '',
   ].join('\n');
 
@@ -117,6 +141,8 @@ export function generateValidators(): GeneratedValidators {
     'export declare const contractNames: readonly ContractName[];',
     'export declare const eventTypes: readonly EventType[];',
     'export declare const validators: Readonly<Record<ContractName, ContractValidator>>;',
+    'export declare const contractVersions: Readonly<Record<ContractName, number>>;',
+    'export declare const localSchemaVersionIds: Readonly<Record<ContractName, string>>;',
     '',
   ].join('\n');
 

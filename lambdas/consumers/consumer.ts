@@ -19,7 +19,8 @@
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
  */
 import { type ConsumerSpec, topicNamed } from '../../lib/topology';
-import { type AnyEvent, type ContractName, contractVersions, type EventType } from '../../schemas/index';
+import { contractVersions } from '../../schemas/catalogue';
+import type { AnyEvent, ContractName, EventType } from '../../schemas/index';
 import { ContractViolation, validateContract, validateEvent } from '../../schemas/validator';
 import { deadLetterFor, deadLetterMessage, type InvocationInfo, PoisonRecord } from '../shared/dead-letter';
 import { decode, type GlueWireFormatError, looksFramed } from '../shared/glue-wire-format';

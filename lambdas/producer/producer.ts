@@ -9,7 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type StreamSpec, streams, topicNamed } from '../../lib/topology';
-import { type AnyEvent, contractVersions, isEventType } from '../../schemas/index';
+import { contractVersions, isEventType } from '../../schemas/catalogue';
+import type { AnyEvent } from '../../schemas/index';
 import { checkContract } from '../../schemas/validator';
 import { KafkaUnavailableError, type KafkaWriter } from '../shared/kafka';
 import { eventRecord, type SchemaVersionIds } from '../shared/records';

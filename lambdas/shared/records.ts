@@ -7,7 +7,8 @@
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import type { TopicSpec } from '../../lib/topology';
 import { topicOfEvent } from '../../lib/topology';
-import { type ContractName, contractVersions, type EventType } from '../../schemas/index';
+import { contractVersions } from '../../schemas/catalogue';
+import type { ContractName, EventType } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';
 import { encode } from './glue-wire-format';
 import type { OutgoingMessage } from './kafka';

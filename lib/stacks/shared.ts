@@ -1,7 +1,8 @@
 /** What the stacks share: the topology they are built from, checked once, and the removal policy. */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { DeploymentConfig } from '../config';
-import { consumers, streams, TopologyError, topics, topologyProblems } from '../topology';
+import { consumers, streams, TopologyError, topics } from '../topology';
+import { topologyProblems } from '../topology-check';
 
 /** The system's shape, as lib/topology.ts exports it; a stack can be given another one in tests. */
 export type Topology = NonNullable<Parameters<typeof topologyProblems>[0]>;
@@ -10,9 +11,8 @@ export type Topology = NonNullable<Parameters<typeof topologyProblems>[0]>;
 export const defaultTopology: Topology = { topics, consumers, streams };
 
 /**
- * The topology, or a {@link TopologyError} listing every problem `topologyProblems` finds
- * (what `assertValidTopology` does for the module's own topology): synth stops before building
- * anything from an inconsistent topology.
+ * The topology, or a {@link TopologyError} listing every problem `topologyProblems` finds: synth
+ * stops before building anything from an inconsistent topology.
  */
 export function checkedTopology(topology: Topology = defaultTopology): Topology {
   const problems = topologyProblems(topology);

@@ -32,3 +32,5 @@ export declare const dead_letter: ContractValidator;
 export declare const contractNames: readonly ContractName[];
 export declare const eventTypes: readonly EventType[];
 export declare const validators: Readonly<Record<ContractName, ContractValidator>>;
+export declare const contractVersions: Readonly<Record<ContractName, number>>;
+export declare const localSchemaVersionIds: Readonly<Record<ContractName, string>>;

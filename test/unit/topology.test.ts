@@ -10,8 +10,8 @@ import {
   topicOfEvent,
   topics,
   topicsWrittenBy,
-  topologyProblems,
 } from '../../lib/topology';
+import { topologyProblems } from '../../lib/topology-check';
 import { EVENT_TYPES, eventSchemas } from '../../schemas/index';
 
 const current = () => ({ topics: [...topics], consumers: [...consumers], streams: [...streams] });

@@ -11,7 +11,12 @@
 import { localSchemaVersionIds } from './generated/validators';
 import type { ContractName } from './index';
 
-let byId: Map<string, ContractName> | undefined;
+const byId = new Map(
+  Object.entries(localSchemaVersionIds).map(([name, id]): [string, ContractName] => [
+    id,
+    name as ContractName,
+  ]),
+);
 
 /** The local schema version id of a contract's current definition. */
 export function localSchemaVersionId(name: ContractName): string {
@@ -20,11 +25,5 @@ export function localSchemaVersionId(name: ContractName): string {
 
 /** The contract a local schema version id belongs to, or undefined for an unknown id. */
 export function contractOfLocalSchemaVersionId(id: string): ContractName | undefined {
-  const known = (byId ??= new Map(
-    Object.entries(localSchemaVersionIds).map(([name, id]): [string, ContractName] => [
-      id,
-      name as ContractName,
-    ]),
-  ));
-  return known.get(id.toLowerCase());
+  return byId.get(id.toLowerCase());
 }

@@ -14,15 +14,8 @@ import { sharedProducer } from '../shared/kafka';
 import type { KafkaBatchResponse, MskEvent } from '../shared/msk-event';
 import { observability } from '../shared/observability';
 import { contractOfSchemaVersionId, schemaVersionIds } from '../shared/records';
-import { type BatchCounts, processBatch } from './consumer';
-
-const METRIC_NAMES = {
-  received: 'RecordsReceived',
-  processed: 'RecordsProcessed',
-  derived: 'DerivedEventsEmitted',
-  failed: 'RecordsFailed',
-  deadLettered: 'RecordsDeadLettered',
-} as const;
+import { processBatch } from './consumer';
+import { batchMetrics } from './metrics';
 
 /** The Lambda handler of the consumer named `name` in lib/topology.ts. */
 export function consumerHandler(name: string) {
@@ -30,7 +23,7 @@ export function consumerHandler(name: string) {
   if (!found) throw new Error(`no consumer named "${name}" in lib/topology.ts`);
   const spec: ConsumerSpec = found;
   const environment = readEnvironment();
-  const { logger, metrics, tracing } = observability(name);
+  const { logger, metrics, tracing, serviceName, namespace } = observability(name);
   const writer = withInjectedFailures(
     sharedProducer(environment.kafka, {
       log: (level, message, details) => logger[level](message, details),
@@ -45,21 +38,7 @@ export function consumerHandler(name: string) {
       logger[level](message, details),
   };
 
-  /**
-   * One EMF line per metric and (topic, event type), dimensions service, topic and eventType. A single
-   * metric is flushed, and its dimensions cleared, by each addMetric, hence one per line.
-   */
-  const publish = (counts: BatchCounts) => {
-    for (const [eventType, outcome] of counts) {
-      for (const [key, metric] of Object.entries(METRIC_NAMES) as [keyof typeof METRIC_NAMES, string][]) {
-        if (outcome[key] === 0) continue;
-        metrics
-          .singleMetric()
-          .addDimensions({ topic: spec.sourceTopic, eventType })
-          .addMetric(metric, MetricUnit.Count, outcome[key]);
-      }
-    }
-  };
+  const publish = batchMetrics(spec.sourceTopic, { serviceName, namespace });
 
   async function consume(event: MskEvent, context: Context): Promise<KafkaBatchResponse> {
     const { response, counts } = await processBatch(event, context, deps);

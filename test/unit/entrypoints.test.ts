@@ -22,8 +22,8 @@ const env = {
 };
 const entries = Object.entries(functionEntries(consumers));
 
-async function exportsHandler(args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, args, { env, timeout: 60_000 });
+async function exportsHandler(args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
+  const { stdout } = await run(process.execPath, args, { env: { ...env, ...extraEnv }, timeout: 60_000 });
   return stdout.trim();
 }
 
@@ -52,5 +52,15 @@ describe('function bundles', () => {
     console.log(
       `${name}: ${(report.bytes / 1024).toFixed(1)} KB minified, ${(report.gzipBytes / 1024).toFixed(1)} KB gzip`,
     );
+  });
+
+  it.each(entries)('%s bundle loads Powertools Tracer when tracing is on, and only then', async (name) => {
+    const report = reports.find((r) => r.name === name) as BundleReport;
+    // The Tracer's X-Ray provider is what loads node:http; nothing else in a function does at load.
+    const script = `import(${JSON.stringify(`file://${resolve(report.file)}`)}).then(m => console.log(typeof m.handler, process.moduleLoadList.includes('NativeModule http')))`;
+    const load = (tracing: boolean) =>
+      exportsHandler(['--input-type=module', '-e', script], { POWERTOOLS_TRACE_ENABLED: String(tracing) });
+    expect(await load(false)).toBe('function false');
+    expect(await load(true)).toBe('function true');
   });
 });

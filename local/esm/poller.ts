@@ -237,7 +237,9 @@ export class LocalEventSourceMapping {
       if (registry.eventRecordFormat === 'JSON') {
         delivered = {
           ...original,
-          value: Buffer.from(JSON.stringify(failure.json)).toString('base64'),
+          // The validated JSON text as the producer wrote it (parsing and serializing it again would
+          // give the same value, at a cost per record).
+          value: failure.payload.toString('base64'),
           valueSchemaMetadata: { dataFormat: 'JSON', schemaId: failure.schemaVersionId },
         };
       }
@@ -258,7 +260,7 @@ export class LocalEventSourceMapping {
   /** Glue deserialization and validation of a value. */
   private async deserialize(
     value: Buffer | null,
-  ): Promise<PoisonRecord | { json: unknown; schemaVersionId: string }> {
+  ): Promise<PoisonRecord | { json: unknown; payload: Buffer; schemaVersionId: string }> {
     if (!value || value.byteLength === 0) {
       return new PoisonRecord(
         'DeserializationError',
@@ -304,7 +306,7 @@ export class LocalEventSourceMapping {
         issues,
       );
     }
-    return { json, schemaVersionId: decoded.schemaVersionId };
+    return { json, payload: decoded.payload, schemaVersionId: decoded.schemaVersionId };
   }
 
   /** The next batch: at most BatchSize records and 6 MB of event payload (estimated). */

@@ -166,7 +166,10 @@ export class SharedProducer implements KafkaWriter {
   private draining = false;
   private readonly sendTimeoutMs: number;
   private readonly maxMergedBytes: number;
-  /** Produce requests made and caller batches they carried (benchmarks and tests read these). */
+  /**
+   * `sendBatch` calls made (kafkajs makes one produce request per broker for each) and caller
+   * batches written by them (benchmarks and tests read these).
+   */
   readonly stats = { sends: 0, batches: 0 };
 
   constructor(
@@ -209,7 +212,8 @@ export class SharedProducer implements KafkaWriter {
     let bytes = 0;
     for (const t of topics)
       for (const m of t.messages) {
-        if (m.partition === undefined) partitioned = false;
+        if (m.partition === undefined || m.partition === null || !Number.isInteger(m.partition))
+          partitioned = false;
         bytes += messageBytes(m);
       }
     return new Promise((resolve, reject) => {
@@ -223,33 +227,45 @@ export class SharedProducer implements KafkaWriter {
     try {
       while (this.waiting.length > 0) {
         const group = this.nextGroup();
+        let metadata: RecordMetadata[];
         try {
-          const metadata = await this.sendNow(mergeBatches(group));
-          this.stats.sends++;
-          this.stats.batches += group.length;
-          if (group.length === 1) (group[0] as Waiting).resolve(metadata);
-          else splitMetadata(group, metadata);
+          metadata = await this.write(mergeBatches(group));
         } catch (error) {
-          if (group.length === 1 || error instanceof DeadlineExceeded) {
-            for (const w of group) w.reject(error);
-            continue;
-          }
-          // The broker refused the merged request (a record too large, an invalid record...): one
-          // caller's batch must not fail the others, so each is sent again on its own. Partitions
-          // the broker had already taken may get their records twice, as with any retried write.
-          for (const w of group) {
-            try {
-              w.resolve(await this.sendNow([...w.batch]));
-              this.stats.sends++;
-              this.stats.batches++;
-            } catch (alone) {
-              w.reject(alone);
-            }
-          }
+          if (group.length > 1 && refusedRecords(error)) await this.sendAlone(group);
+          else for (const w of group) w.reject(error);
+          continue;
         }
+        this.stats.batches += group.length;
+        distribute(group, metadata);
       }
     } finally {
       this.draining = false;
+    }
+  }
+
+  /** One `sendBatch` call, counted. */
+  private write(topicMessages: TopicMessages[]): Promise<RecordMetadata[]> {
+    this.stats.sends++;
+    return this.sendNow(topicMessages);
+  }
+
+  /**
+   * After the broker refused records of a merged send (one caller's record too large, say), each
+   * batch again on its own, so that the others are not failed for it. A produce request is not all
+   * or nothing: partitions the broker had already appended keep those records, so the others' records
+   * may be written twice (with the same event ids), as when a caller retries. Only for a refusal of
+   * records: a connection, authentication or time-out failure fails the whole group at once, since
+   * sending again one by one would only make every caller wait longer.
+   */
+  private async sendAlone(group: readonly Waiting[]): Promise<void> {
+    for (const w of group) {
+      try {
+        const metadata = await this.write([...w.batch]);
+        this.stats.batches++;
+        distribute([w], metadata);
+      } catch (error) {
+        w.reject(error);
+      }
     }
   }
 
@@ -343,16 +359,27 @@ function mergeBatches(group: readonly Waiting[]): TopicMessages[] {
 }
 
 /**
- * Hands each caller of a merged send the metadata of its own records: per topic-partition it wrote,
- * the merged request's entry with the base offset of the caller's first record there. Every message
- * of a merged send names its partition (see {@link SharedProducer}).
+ * Hands each caller the metadata of its own records: per topic-partition it wrote, the request's
+ * entry with the base offset of the caller's first record there (Kafka appends one request's records
+ * of a partition contiguously, in order, from that base offset; kafkajs sends a partition's messages
+ * as one record batch). A caller a partition of which got no acknowledgement is failed: kafkajs
+ * resolves without an entry for a partition it has no leader for (unknown to its metadata), and
+ * that write did not happen.
  */
-function splitMetadata(group: readonly Waiting[], metadata: readonly RecordMetadata[]): void {
+function distribute(group: readonly Waiting[], metadata: readonly RecordMetadata[]): void {
   const acknowledged = new Map<string, { meta: RecordMetadata; next: bigint }>();
   for (const meta of metadata)
     acknowledged.set(`${meta.partition}:${meta.topicName}`, { meta, next: BigInt(meta.baseOffset ?? '0') });
   for (const w of group) {
+    if (!w.partitioned) {
+      // Sent alone: kafkajs' metadata is the caller's, but every topic must have been written.
+      const missing = w.batch.find((t) => !metadata.some((m) => m.topicName === t.topic));
+      if (missing) w.reject(unacknowledged(missing.topic));
+      else w.resolve([...metadata]);
+      continue;
+    }
     const mine = new Map<string, { meta: RecordMetadata; count: bigint }>();
+    let missing: string | undefined;
     for (const t of w.batch)
       for (const m of t.messages) {
         const key = `${m.partition}:${t.topic}`;
@@ -361,14 +388,42 @@ function splitMetadata(group: readonly Waiting[], metadata: readonly RecordMetad
         else {
           const ack = acknowledged.get(key);
           if (ack) mine.set(key, { meta: { ...ack.meta, baseOffset: ack.next.toString() }, count: 1n });
+          else missing ??= `${t.topic}, partition ${m.partition}`;
         }
       }
     for (const [key, { count }] of mine) {
       const ack = acknowledged.get(key) as { next: bigint };
       ack.next += count;
     }
-    w.resolve([...mine.values()].map((e) => e.meta));
+    if (missing) w.reject(unacknowledged(missing));
+    else w.resolve([...mine.values()].map((e) => e.meta));
   }
+}
+
+function unacknowledged(where: string): KafkaUnavailableError {
+  return new KafkaUnavailableError(
+    `Kafka did not acknowledge the write to ${where} (no leader known for it, or no such partition)`,
+  );
+}
+
+/**
+ * Protocol errors by which the broker refuses the records themselves, not the request
+ * (https://kafka.apache.org/protocol#protocol_error_codes); kafkajs wraps them, so causes are followed.
+ */
+const RECORD_REFUSALS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TIMESTAMP',
+]);
+
+function refusedRecords(error: unknown): boolean {
+  for (let e = error as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.type === 'string' && RECORD_REFUSALS.has(e.type)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 let shared: SharedProducer | undefined;

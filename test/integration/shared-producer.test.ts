@@ -6,6 +6,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKafka, type OutgoingMessage, SharedProducer } from '../../lambdas/shared/kafka';
+import { freePort } from '../../local/kafka/broker';
 import { readUntil, testKafka, unique } from '../support/kafka-clients';
 
 const brokers = inject('kafkaBrokers');
@@ -13,9 +14,12 @@ let kafka: Kafka;
 let admin: Admin;
 const writers: SharedProducer[] = [];
 
-function writer(options: ConstructorParameters<typeof SharedProducer>[1] = {}): SharedProducer {
+function writer(
+  options: ConstructorParameters<typeof SharedProducer>[1] = {},
+  to: string = brokers,
+): SharedProducer {
   const settings = {
-    brokers: brokers.split(','),
+    brokers: to.split(','),
     auth: 'plaintext' as const,
     region: undefined,
     clientId: 'sp-it',
@@ -116,7 +120,8 @@ describe('SharedProducer coalescing', () => {
       w.send([{ topic: name, messages: [message(2, 0), message(2, 1)] }]),
       w.send([{ topic: name, messages: [message(3, 0, 1)] }]),
     ]);
-    // The first goes out alone (nothing was in flight), the unpartitioned one alone, the rest merge.
+    // The first goes out alone (nothing was in flight), the unpartitioned one alone, and the two on
+    // either side of it cannot merge across it.
     expect(w.stats).toEqual({ sends: 4, batches: 4 });
     expect(results[2]?.length).toBeGreaterThan(0);
     expect((await readUntil(kafka, [name], () => true, 5)).length).toBe(5);
@@ -148,4 +153,35 @@ describe('SharedProducer coalescing', () => {
       ['caller 0 record 0', 'caller 1 record 0', 'caller 3 record 0'].sort(),
     );
   });
+
+  it('fails a caller whose partition is not acknowledged, and only that caller', async () => {
+    const name = await topic(2);
+    const w = writer();
+    const outcomes = await Promise.allSettled([
+      w.send([{ topic: name, messages: [message(0, 0, 0)] }]),
+      w.send([{ topic: name, messages: [message(1, 0, 1)] }]),
+      // Partition 5 does not exist: kafkajs finds no leader for it and leaves it out of its answer.
+      w.send([{ topic: name, messages: [message(2, 0, 5)] }]),
+      w.send([{ topic: name, messages: [message(3, 0, 0)] }]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({
+      name: 'KafkaUnavailableError',
+      message: expect.stringContaining(`${name}, partition 5`),
+    });
+  });
+
+  it('fails a merged group at once when Kafka cannot be reached, without sending each batch again', async () => {
+    // Nothing listens there; the producer keeps trying to connect until the send deadline.
+    const unreachable = `127.0.0.1:${await freePort()}`;
+    const w = writer({ sendTimeoutMs: 2000 }, unreachable);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 4 }, (_, c) => w.send([{ topic: 'nowhere', messages: [message(c, 0, 0)] }])),
+    );
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+    for (const o of outcomes)
+      expect((o as PromiseRejectedResult).reason).toMatchObject({ name: 'KafkaUnavailableError' });
+    // The first alone, the three queued behind it together: two attempts, not five.
+    expect(w.stats.sends).toBe(2);
+  }, 30_000);
 });

@@ -80,7 +80,3 @@ export function schemaDefinition(name: ContractName): string {
 }
 
 export const EVENT_TYPES = Object.keys(eventSchemas) as EventType[];
-
-export function isEventType(value: unknown): value is EventType {
-  return typeof value === 'string' && Object.hasOwn(eventSchemas, value);
-}

@@ -63,7 +63,7 @@ export function localSchemaVersionIdOf(name: ContractName, definition: string): 
 }
 
 /** An Ajv instance with the options and formats of the validators. */
-function contractsAjv(): Ajv {
+export function contractsAjv(): Ajv {
   const ajv = new Ajv({
     allErrors: true,
     strict: true,

@@ -11,7 +11,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { BatchCounts } from './consumer';
 
-export const METRIC_NAMES = {
+const METRIC_NAMES = {
   received: 'RecordsReceived',
   processed: 'RecordsProcessed',
   derived: 'DerivedEventsEmitted',

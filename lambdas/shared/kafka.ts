@@ -29,9 +29,6 @@ export class KafkaUnavailableError extends Error {
   override readonly name = 'KafkaUnavailableError';
 }
 
-/** The send deadline passed: the broker is unreachable or slow, for every caller alike. */
-class DeadlineExceeded extends KafkaUnavailableError {}
-
 export interface OutgoingMessage {
   readonly key: Buffer | string | null;
   readonly value: Buffer;
@@ -212,8 +209,7 @@ export class SharedProducer implements KafkaWriter {
     let bytes = 0;
     for (const t of topics)
       for (const m of t.messages) {
-        if (m.partition === undefined || m.partition === null || !Number.isInteger(m.partition))
-          partitioned = false;
+        if (!Number.isInteger(m.partition)) partitioned = false;
         bytes += messageBytes(m);
       }
     return new Promise((resolve, reject) => {
@@ -289,7 +285,9 @@ export class SharedProducer implements KafkaWriter {
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
-          reject(new DeadlineExceeded(`Kafka did not acknowledge the write within ${this.sendTimeoutMs} ms`)),
+          reject(
+            new KafkaUnavailableError(`Kafka did not acknowledge the write within ${this.sendTimeoutMs} ms`),
+          ),
         this.sendTimeoutMs,
       );
     });

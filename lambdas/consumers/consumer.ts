@@ -31,7 +31,7 @@ import {
   type TopicMessages,
 } from '../shared/kafka';
 import type { DecodedRecord, KafkaBatchResponse, MskEvent } from '../shared/msk-event';
-import { decodeMskEvent } from '../shared/msk-event';
+import { decodeMskEvent, itemFailure } from '../shared/msk-event';
 import { eventRecord, type SchemaVersionIds } from '../shared/records';
 import { uuidV5 } from '../shared/uuid';
 import { deriverOf } from './flows';
@@ -232,9 +232,7 @@ export async function processBatch(
     await deps.writer.send(batch);
   } catch (error) {
     if (!(error instanceof KafkaUnavailableError)) throw error;
-    const failures = [...firstWrite].map(([topicPartition, offset]) => ({
-      itemIdentifier: { 'topic-partition': topicPartition, offset },
-    }));
+    const failures = [...firstWrite].map(([topicPartition, offset]) => itemFailure(topicPartition, offset));
     for (const p of pending) {
       const lowest = firstWrite.get(p.record.topicPartition);
       if (lowest !== undefined && p.record.raw.offset >= lowest) count(counts, p.eventType, 'failed');

@@ -62,7 +62,7 @@ export function deadLetterFor(
     timestampType: raw.timestampType,
     key: raw.key ?? null,
     value: raw.value ?? null,
-    headers: raw.headers.map((h) => ({ ...h })) as Record<string, number[]>[],
+    headers: (raw.headers ?? []).map((h) => ({ ...h })) as Record<string, number[]>[],
   };
   const eventSourceArn = event.eventSourceArn ?? 'unknown';
   const at = now.toISOString();

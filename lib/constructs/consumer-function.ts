@@ -38,7 +38,12 @@ import { GlueSchemaRegistry, KafkaDlq, ManagedKafkaEventSource } from 'aws-cdk-l
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { LogLevel } from '../config';
-import { type KafkaClientAuth, type KafkaMappingFeatures, TARGET_FEATURES } from '../target';
+import {
+  type KafkaClientAuth,
+  type KafkaMappingFeatures,
+  mappingAsDeployed,
+  TARGET_FEATURES,
+} from '../target';
 import { type ConsumerSpec, topicsWrittenBy } from '../topology';
 import { EventFunction } from './event-function';
 import {
@@ -115,8 +120,6 @@ export class ConsumerFunction extends Construct {
     const mapping = spec.mapping;
     const pollers = props.pollers ?? mapping.provisionedPollers;
     const features = props.mappingFeatures ?? TARGET_FEATURES.aws.kafkaMapping;
-    // Filters look inside the JSON value the schema-registry integration delivers (see above).
-    const jsonValues = features.schemaRegistry && mapping.schemaRegistry.eventRecordFormat === 'JSON';
     this.spec = spec;
 
     // Every schema of this registry: the mapping looks schema versions up by id.
@@ -172,35 +175,43 @@ export class ConsumerFunction extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
     });
 
+    const deployed = mappingAsDeployed(mapping, features, pollers);
+    const errorHandling = deployed.errorHandling;
     this.eventSource = new ManagedKafkaEventSource({
       clusterArn: props.cluster.clusterArn,
       topic: spec.sourceTopic,
-      consumerGroupId: mapping.consumerGroupId,
-      ...startingPosition(mapping.startingPosition),
-      batchSize: mapping.batchSize,
-      maxBatchingWindow: Duration.seconds(mapping.maximumBatchingWindowSeconds),
-      ...(features.errorHandling && {
-        retryAttempts: mapping.maximumRetryAttempts,
+      consumerGroupId: deployed.consumerGroupId,
+      ...startingPosition(deployed.startingPosition),
+      batchSize: deployed.batchSize,
+      maxBatchingWindow: Duration.seconds(deployed.maximumBatchingWindowSeconds),
+      ...(errorHandling && {
+        retryAttempts: errorHandling.maximumRetryAttempts,
         maxRecordAge:
-          mapping.maximumRecordAgeSeconds === -1
+          errorHandling.maximumRecordAgeSeconds === -1
             ? undefined
-            : Duration.seconds(mapping.maximumRecordAgeSeconds),
-        bisectBatchOnError: mapping.bisectBatchOnFunctionError,
+            : Duration.seconds(errorHandling.maximumRecordAgeSeconds),
+        bisectBatchOnError: errorHandling.bisectBatchOnFunctionError,
       }),
-      reportBatchItemFailures: features.partialBatchResponse ? mapping.reportBatchItemFailures : undefined,
-      onFailure: features.onFailureDestination ? new KafkaDlq(mapping.onFailureTopic) : undefined,
-      filters: jsonValues ? mapping.filters.map((f) => FilterCriteria.filter(f.pattern)) : undefined,
-      provisionedPollerConfig: features.provisionedPollers
-        ? { minimumPollers: pollers.minimum, maximumPollers: pollers.maximum }
+      reportBatchItemFailures: features.partialBatchResponse ? deployed.reportBatchItemFailures : undefined,
+      onFailure: deployed.onFailureTopic ? new KafkaDlq(deployed.onFailureTopic) : undefined,
+      filters:
+        deployed.filters.length > 0
+          ? deployed.filters.map((f) => FilterCriteria.filter(f.pattern))
+          : undefined,
+      provisionedPollerConfig: deployed.provisionedPollers
+        ? {
+            minimumPollers: deployed.provisionedPollers.minimum,
+            maximumPollers: deployed.provisionedPollers.maximum,
+          }
         : undefined,
-      schemaRegistryConfig: features.schemaRegistry
+      schemaRegistryConfig: deployed.schemaRegistry
         ? new GlueSchemaRegistry({
             schemaRegistry: props.registry.registry,
             eventRecordFormat:
-              mapping.schemaRegistry.eventRecordFormat === 'JSON'
+              deployed.schemaRegistry.eventRecordFormat === 'JSON'
                 ? EventRecordFormat.JSON
                 : EventRecordFormat.SOURCE,
-            schemaValidationConfigs: mapping.schemaRegistry.validateValue
+            schemaValidationConfigs: deployed.schemaRegistry.validateValue
               ? [{ attribute: KafkaSchemaValidationAttribute.VALUE }]
               : [],
           })

@@ -210,7 +210,7 @@ describe('local event-source mapping', () => {
           batchItemFailures: [
             {
               itemIdentifier: {
-                'topic-partition': `${third.topic}-${third.partition}`,
+                partition: `${third.topic}-${third.partition}`,
                 offset: third.offset,
               },
             },

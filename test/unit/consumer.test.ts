@@ -318,8 +318,8 @@ describe('partial batch response', () => {
     ]);
     const { response, counts } = await processBatch(event, invocation, d);
     expect(response.batchItemFailures).toEqual([
-      { itemIdentifier: { 'topic-partition': 'user-events-0', offset: 6 } },
-      { itemIdentifier: { 'topic-partition': 'user-events-3', offset: 20 } },
+      { itemIdentifier: { partition: 'user-events-0', offset: 6 } },
+      { itemIdentifier: { partition: 'user-events-3', offset: 20 } },
     ]);
     expect(counts.get('user_registered')).toMatchObject({ received: 3, failed: 3, processed: 0 });
     expect(counts.get('user_login')).toMatchObject({ received: 2, processed: 2, failed: 0 });

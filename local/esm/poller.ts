@@ -30,7 +30,7 @@ import type { ConsumerSpec } from '../../lib/topology';
 import type { ContractName, DeadLetter } from '../../schemas/index';
 import { checkContract } from '../../schemas/validator';
 import { type AsyncHandler, invoke, localFunctionArn } from '../lambda';
-import { passesFilters } from './filters';
+import { checkFilters, kafkaValue, passesFilters } from './filters';
 import { toMskEvent, toMskRecord } from './msk-records';
 
 /** Lambda's synchronous invocation payload limit (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
@@ -95,6 +95,7 @@ export class LocalEventSourceMapping {
 
   constructor(private readonly options: PollerOptions) {
     const m = options.spec.mapping;
+    checkFilters(m.filters);
     this.maxRetries =
       m.maximumRetryAttempts === -1 && m.onFailureTopic ? RETRIES_WITH_DESTINATION : m.maximumRetryAttempts;
   }
@@ -250,7 +251,7 @@ export class LocalEventSourceMapping {
         json = undefined;
       }
     }
-    if (!passesFilters(spec.mapping.filters, json)) {
+    if (!passesFilters(spec.mapping.filters, registry ? { json } : kafkaValue(message.value))) {
       this.options.observer?.filtered?.(this.name, 1);
       return 'skip';
     }

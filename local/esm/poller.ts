@@ -42,7 +42,7 @@ import type { ConsumerSpec } from '../../lib/topology';
 import type { ContractName, DeadLetter } from '../../schemas/index';
 import { checkContract } from '../../schemas/validator';
 import { type AsyncHandler, invoke, localFunctionArn } from '../lambda';
-import { passesFilters } from './filters';
+import { checkFilters, type FilterSubject, kafkaValue, passesFilters } from './filters';
 import { toMskEvent, toMskRecord } from './msk-records';
 
 /** Lambda's synchronous invocation payload limit (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
@@ -140,6 +140,7 @@ export class LocalEventSourceMapping {
 
   constructor(private readonly options: PollerOptions) {
     const m = options.mapping ?? mappingAsDeployed(options.spec.mapping);
+    checkFilters(m.filters);
     this.settings = m;
     const retries = m.errorHandling?.maximumRetryAttempts ?? -1;
     this.maxRetries = retries === -1 && m.onFailureTopic ? RETRIES_WITH_DESTINATION : retries;
@@ -311,6 +312,8 @@ export class LocalEventSourceMapping {
     const m = this.settings;
     const registry = m.schemaRegistry;
     let delivered = original;
+    /** What the filters look at: the deserialized JSON, or the value's bytes as text or JSON. */
+    let subject: () => FilterSubject;
     if (registry) {
       const value = original.value ? Buffer.from(original.value, 'base64') : null;
       const result = await this.deserialize(value, registry.validateValue);
@@ -326,16 +329,22 @@ export class LocalEventSourceMapping {
           value: result.payload.toString('base64'),
           valueSchemaMetadata: { dataFormat: 'JSON', schemaId: result.schemaVersionId },
         };
-        if (m.filters.length > 0 && !passesFilters(m.filters, result.json)) {
-          this.options.observer?.filtered?.(this.name, 1);
-          return 'skip';
-        }
+        subject = () => ({ json: result.json });
       } else {
         // SOURCE: "Lambda removes all schema metadata, such as the schema ID, before sending the
         // record to your function" (API_KafkaSchemaRegistryConfig, EventRecordFormat): the payload
         // without its Glue header, no valueSchemaMetadata.
         delivered = { ...original, value: result.payload.toString('base64') };
+        subject = () => kafkaValue(result.payload);
       }
+    } else {
+      subject = () => kafkaValue(original.value ? Buffer.from(original.value, 'base64') : null);
+    }
+    // Filters run after the schema-registry step (services-consume-kafka-events.html, "How Lambda
+    // performs schema validation"): records that match no pattern are committed without invoking.
+    if (m.filters.length > 0 && !passesFilters(m.filters, subject())) {
+      this.options.observer?.filtered?.(this.name, 1);
+      return 'skip';
     }
     const size = recordSize(delivered);
     if (EVENT_OVERHEAD_BYTES + size > MAX_PAYLOAD_BYTES) {

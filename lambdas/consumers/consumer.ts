@@ -13,7 +13,9 @@
  *
  * A record that can never succeed (no value, bad framing, unknown schema, invalid JSON, contract
  * violation, a type the topic does not carry) is written to `<topic>.dlq` as a dead letter and the
- * batch goes on. Derived events and dead letters of the whole batch are written together and awaited;
+ * batch goes on. Its condition is always `RecordRejected`, the project's own: AWS's condition names
+ * (`DESERIALIZATION_ERROR`, `SCHEMA_NOT_FOUND`, `RetriesExhausted`...) mean that the event-source
+ * mapping gave up on a record, so the handler does not reuse them; `errorInfo.errorType` says why. Derived events and dead letters of the whole batch are written together and awaited;
  * if that write fails, each partition that had something to write is reported from its lowest such
  * offset in the partial batch response, so Lambda retries only those records and the ones after them
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
@@ -80,7 +82,6 @@ export function readEvent(
       throw new PoisonRecord(
         'DeserializationError',
         `Glue wire format: ${e.message}`,
-        'DESERIALIZATION_ERROR',
       );
     }
     framedAs = deps.contractOf(schemaVersionId);
@@ -88,7 +89,6 @@ export function readEvent(
       throw new PoisonRecord(
         'SchemaNotFound',
         `schema version ${schemaVersionId} is not in the registry`,
-        'SCHEMA_NOT_FOUND',
       );
     }
   } else if (record.value[0] === 0x03 || record.value[0] === 0x00) {
@@ -96,7 +96,6 @@ export function readEvent(
     throw new PoisonRecord(
       'DeserializationError',
       `value starts with byte 0x0${record.value[0]} but is not a valid Glue-framed record`,
-      'DESERIALIZATION_ERROR',
     );
   }
   let json: unknown;
@@ -106,7 +105,6 @@ export function readEvent(
     throw new PoisonRecord(
       'DeserializationError',
       `value is not UTF-8 JSON: ${(error as Error).message}`,
-      'DESERIALIZATION_ERROR',
     );
   }
   let event: AnyEvent;

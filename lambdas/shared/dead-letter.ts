@@ -27,6 +27,20 @@ export interface InvocationInfo {
   readonly awsRequestId: string;
   readonly invokedFunctionArn: string;
   readonly functionName: string;
+  /** The version that ran (`$LATEST` unless a version or alias was invoked). @default '$LATEST' */
+  readonly functionVersion?: string;
+}
+
+/**
+ * The function ARN as Lambda writes it in an on-failure record: qualified with the version that ran
+ * (the Kafka destination example of https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html
+ * has `arn:aws:lambda:us-east-1:123456789012:function:my-function:$LATEST`). An event-source mapping
+ * invokes the unqualified ARN unless it was created on a version or alias, so the context's
+ * `invokedFunctionArn` is qualified here when it is not already.
+ */
+export function qualifiedFunctionArn(invokedFunctionArn: string, version = '$LATEST'): string {
+  // arn:partition:lambda:region:account:function:name[:qualifier]
+  return invokedFunctionArn.split(':').length >= 8 ? invokedFunctionArn : `${invokedFunctionArn}:${version}`;
 }
 
 /** Header on the dead-letter Kafka record naming the condition, for consumers that filter by it. */
@@ -69,7 +83,7 @@ export function deadLetterFor(
   return {
     requestContext: {
       requestId: invocation.awsRequestId,
-      functionArn: invocation.invokedFunctionArn,
+      functionArn: qualifiedFunctionArn(invocation.invokedFunctionArn, invocation.functionVersion),
       condition: failure.condition,
       approximateInvokeCount: history.approximateInvokeCount ?? 1,
     },

@@ -115,7 +115,8 @@ describe('user consumer on the real broker', () => {
     );
     expect(letters).toHaveLength(1);
     const letter = JSON.parse(letters[0]?.message.value?.toString() as string) as DeadLetter;
-    expect(letter.requestContext.condition).toBe('DESERIALIZATION_ERROR');
+    expect(letter.requestContext.condition).toBe('RecordRejected');
+    expect(letter.errorInfo?.errorType).toBe('DeserializationError');
     const original = Object.values(letter.payload.records)[0]?.[0];
     expect(Buffer.from(original?.value as string, 'base64')).toEqual(poisonValue);
     expect(letter.errorInfo?.handler).toBe('user-consumer');

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SharedProducer } from '../../lambdas/shared/kafka';
 import type { KafkaBatchResponse, MskEvent } from '../../lambdas/shared/msk-event';
 import { eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
+import { mappingAsDeployed } from '../../lib/target';
 import { type ConsumerSpec, consumers, type TopicSpec, topicNamed } from '../../lib/topology';
 import { LocalEventSourceMapping } from '../../local/esm/poller';
 import { ensureTopics } from '../../local/kafka/topics';
@@ -62,10 +63,13 @@ async function isolated(overrides: Partial<ConsumerSpec['mapping']> = {}, extra:
 async function start(
   spec: ConsumerSpec,
   handler: (event: MskEvent) => Promise<KafkaBatchResponse | undefined>,
+  options: Partial<ConstructorParameters<typeof LocalEventSourceMapping>[0]> = {},
 ) {
   const invocations: MskEvent[] = [];
+  const logs: string[] = [];
   const mapping = new LocalEventSourceMapping({
     spec,
+    log: (_level, message) => logs.push(message),
     kafka: testKafka(brokers, spec.name),
     handler: async (event) => {
       invocations.push(event);
@@ -76,10 +80,11 @@ async function start(
     bootstrapServers: brokers,
     eventSourceArn: 'arn:aws:kafka:local:000000000000:cluster/local/local',
     retryBackoffMs: 10,
+    ...options,
   });
   running.push(mapping);
   await mapping.start();
-  return { mapping, invocations };
+  return { mapping, invocations, logs };
 }
 
 const ids = schemaVersionIds(undefined);
@@ -304,4 +309,180 @@ describe('local event-source mapping', () => {
     expect(letter?.requestContext.condition).toBe('RecordAgeExceeded');
     expect(invocations).toHaveLength(0);
   });
+
+  it('fails the whole batch, and says why, when the partial batch response uses the earlier "topic-partition" key', async () => {
+    const { spec, source } = await isolated({ batchSize: 10 });
+    const list = events(10, unique('oldkey')).filter((e) => e.eventType === 'user_registered');
+    await produce(
+      source,
+      framed(list).map((m) => ({ ...m, key: 'user-u-1' })),
+    );
+    let answered = false;
+    const { invocations, logs } = await start(spec, async (event) => {
+      const third = Object.values(event.records)
+        .flat()
+        .find((r) => r.offset === 2);
+      if (third && !answered) {
+        answered = true;
+        // The spelling of an earlier revision of kafka-retry-configurations.html, which Lambda does not read.
+        return {
+          batchItemFailures: [
+            { itemIdentifier: { 'topic-partition': `${third.topic}-${third.partition}`, offset: 2 } },
+          ],
+        } as unknown as KafkaBatchResponse;
+      }
+      return { batchItemFailures: [] };
+    });
+    await until(() => invocations.length >= 2);
+    const offsets = invocations.map((e) =>
+      Object.values(e.records)
+        .flat()
+        .map((r) => r.offset),
+    );
+    expect(offsets[0]).toEqual([0, 1, 2, 3, 4]);
+    expect(offsets[1]).toEqual([0, 1, 2, 3, 4]);
+    expect(logs.some((l) => /whole batch is retried.*"topic-partition".*"partition"/.test(l))).toBe(true);
+    await until(() => false, 300).catch(() => {});
+    expect(await committedAll(spec)).toBe(true);
+  });
+
+  it('dead-letters each expired record once and invokes the fresh ones, whatever the order of their timestamps', async () => {
+    const { spec, source, dlq } = await isolated({ maximumRecordAgeSeconds: 60, batchSize: 10 });
+    const list = events(8, unique('age')).filter((e) => e.eventType === 'user_registered');
+    const old = String(Date.now() - 120_000);
+    await produce(
+      source,
+      framed(list).map((m, i) => ({ ...m, key: 'user-u-1', ...(i % 2 === 1 ? { timestamp: old } : {}) })),
+    );
+    const { invocations } = await start(spec, async () => ({ batchItemFailures: [] }));
+    const letters = await dlqLetters(dlq, 2);
+    await until(() => delivered(invocations).length >= 2);
+    await until(() => false, 1000).catch(() => {});
+    const again = await readUntil(kafka, [dlq], () => true, 3, 2000);
+    expect(again).toHaveLength(2); // each expired record once, not twice
+    expect(letters.map((l) => l.requestContext.condition)).toEqual([
+      'RecordAgeExceeded',
+      'RecordAgeExceeded',
+    ]);
+    expect(letters.map((l) => Object.values(l.payload.records)[0]?.[0]?.offset).sort()).toEqual([1, 3]);
+    const invoked = invocations.flatMap((e) =>
+      Object.values(e.records)
+        .flat()
+        .map((r) => r.offset),
+    );
+    expect(invoked.sort()).toEqual([0, 2]);
+    expect(await committedAll(spec)).toBe(true);
+  });
+
+  it('invokes as soon as BatchSize records are there, and waits the batching window for a partial batch', async () => {
+    const { spec, source } = await isolated({ batchSize: 3, maximumBatchingWindowSeconds: 6 });
+    const list = events(8, unique('window')).filter((e) => e.eventType === 'user_registered');
+    const full = framed(list.slice(0, 3)).map((m) => ({ ...m, key: 'user-u-1' }));
+    await produce(source, full);
+    const started = Date.now();
+    const { invocations } = await start(spec, async () => ({ batchItemFailures: [] }));
+    await until(() => invocations.length >= 1, 10_000);
+    // A full batch is not held back by the 6 s window.
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(delivered(invocations)).toHaveLength(3);
+
+    const produced = Date.now();
+    await produce(
+      source,
+      framed([list[3] as AnyEvent]).map((m) => ({ ...m, key: 'user-u-1' })),
+    );
+    await until(() => invocations.length >= 2, 15_000);
+    // A partial batch waits for the window (less the time it took to be read).
+    expect(Date.now() - produced).toBeGreaterThanOrEqual(5000);
+    expect(delivered(invocations.slice(1))).toHaveLength(1);
+  });
+
+  it('sends a record too large for an invocation payload to the destination as MaximumPayloadSizeExceeded', async () => {
+    const base = consumers.find((c) => c.name === 'user-consumer') as ConsumerSpec;
+    const name = unique('payload');
+    const large = 8 * 1024 * 1024;
+    await ensureTopics(admin, [
+      { ...topicNamed('user-events'), name, partitions: 1, maxMessageBytes: large },
+      { ...topicNamed('user-events.dlq'), name: `${name}.dlq`, partitions: 1, maxMessageBytes: 2 * large },
+    ]);
+    const spec: ConsumerSpec = {
+      ...base,
+      name,
+      sourceTopic: name,
+      mapping: {
+        ...base.mapping,
+        consumerGroupId: name,
+        onFailureTopic: `${name}.dlq`,
+        maximumBatchingWindowSeconds: 0,
+      },
+    };
+    // Without the schema registry the value is delivered as produced: 5 MB is about 6.7 MB of base64.
+    const mapping = { ...mappingAsDeployed(spec.mapping), schemaRegistry: undefined, filters: [] };
+    await produce(name, [
+      { key: 'big', value: Buffer.alloc(5 * 1024 * 1024, 'x') },
+      { key: 'small', value: Buffer.from('{"small":true}') },
+    ]);
+    const { invocations } = await start(spec, async () => ({ batchItemFailures: [] }), { mapping });
+    const [letter] = await dlqLetters(`${name}.dlq`, 1);
+    expect(letter?.requestContext).toMatchObject({
+      condition: 'MaximumPayloadSizeExceeded',
+      approximateInvokeCount: 0,
+    });
+    expect(letter?.responseContext).toBeNull();
+    await until(() => invocations.length >= 1);
+    const invoked = invocations.flatMap((e) =>
+      Object.values(e.records)
+        .flat()
+        .map((r) => r.offset),
+    );
+    expect(invoked).toEqual([1]);
+    await until(() => false, 300).catch(() => {});
+    expect(await committedAll(spec)).toBe(true);
+  });
+
+  it('delivers SOURCE records without their Glue header, skips validation when validateValue is off, and applies no value filter', async () => {
+    const { spec, source, dlq } = await isolated({
+      schemaRegistry: { eventRecordFormat: 'SOURCE', validateValue: false },
+    });
+    const [registered, login] = events(2, unique('source')) as [AnyEvent, AnyEvent];
+    const violating = {
+      ...registered,
+      eventId: crypto.randomUUID(),
+      data: { ...registered.data, unexpected: 1 },
+    };
+    const sent = [registered, login, violating as AnyEvent];
+    await produce(
+      source,
+      framed(sent).map((m) => ({ ...m, key: 'user-u-1' })),
+    );
+    const { invocations } = await start(spec, async () => ({ batchItemFailures: [] }));
+    await until(() => delivered(invocations).length >= 3);
+    expect(delivered(invocations)).toEqual(sent);
+    for (const r of invocations.flatMap((e) => Object.values(e.records).flat())) {
+      // "Lambda removes all schema metadata, such as the schema ID" (EventRecordFormat SOURCE).
+      expect(r.valueSchemaMetadata).toBeUndefined();
+    }
+    expect(await readUntil(kafka, [dlq], () => true, 1, 1500)).toHaveLength(0);
+  });
+
+  it('heartbeats while the function runs: an invocation longer than the session timeout is not delivered twice', async () => {
+    const { spec, source } = await isolated({ batchSize: 10 }, { timeoutSeconds: 30 });
+    const [one] = events(1, unique('long'));
+    await produce(
+      source,
+      framed([one as AnyEvent]).map((m) => ({ ...m, key: 'user-u-1' })),
+    );
+    const { invocations } = await start(
+      spec,
+      async () => {
+        if (invocations.length === 1) await sleep(11_000);
+        return { batchItemFailures: [] };
+      },
+      { sessionTimeoutMs: 6000 },
+    );
+    await until(() => invocations.length >= 1);
+    await until(() => false, 13_000).catch(() => {});
+    expect(invocations).toHaveLength(1);
+    expect(await committedAll(spec)).toBe(true);
+  }, 60_000);
 });

@@ -189,19 +189,19 @@ describe('poison records', () => {
     {
       why: 'random bytes',
       value: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff]),
-      condition: 'DESERIALIZATION_ERROR',
+      condition: 'RecordRejected',
       errorType: 'DeserializationError',
     },
     {
       why: 'a truncated Glue header',
       value: framedGood.subarray(0, 10),
-      condition: 'DESERIALIZATION_ERROR',
+      condition: 'RecordRejected',
       errorType: 'DeserializationError',
     },
     {
       why: 'an unknown schema version id',
       value: unknownSchema,
-      condition: 'SCHEMA_NOT_FOUND',
+      condition: 'RecordRejected',
       errorType: 'SchemaNotFound',
     },
     {
@@ -213,7 +213,7 @@ describe('poison records', () => {
     {
       why: 'invalid UTF-8',
       value: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]),
-      condition: 'DESERIALIZATION_ERROR',
+      condition: 'RecordRejected',
       errorType: 'DeserializationError',
     },
     {
@@ -270,7 +270,8 @@ describe('poison records', () => {
       expect(letter.requestContext).toMatchObject({
         condition,
         requestId: invocation.awsRequestId,
-        functionArn: invocation.invokedFunctionArn,
+        // Qualified, as in the on-failure record of kafka-on-failure-destination.html.
+        functionArn: `${invocation.invokedFunctionArn}:$LATEST`,
       });
       expect(letter.errorInfo).toMatchObject({ errorType, handler: 'user-consumer', attempts: 1 });
       expect(letter.KafkaBatchInfo.recordInfo.offset).toBe('11');

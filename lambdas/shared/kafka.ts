@@ -11,8 +11,10 @@
  *   connection per invocation would not scale; MSK also closes idle connections (kafkajs#979), which
  *   is why a failed send drops the producer and the next send reconnects.
  * - Durable writes: acks from all in-sync replicas (with the topics' min.insync.replicas=2), retries
- *   with exponential backoff, and an idempotent producer, so a retry after a lost acknowledgement
- *   cannot duplicate a record. kafkajs marks idempotence experimental; it works against Apache Kafka
+ *   with exponential backoff, and an idempotent producer, so kafkajs' retry after a lost
+ *   acknowledgement cannot duplicate a record. That holds within one producer session (one producer
+ *   id): a send that fails drops the producer, and a caller retrying it writes under a new id, so
+ *   the broker cannot tell its records from the first attempt's. kafkajs marks idempotence experimental; it works against Apache Kafka
  *   4.4 locally (test/integration), and MSK supports it with IAM given
  *   `kafka-cluster:WriteDataIdempotently` on the cluster
  *   (https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html). kafkajs requires

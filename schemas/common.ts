@@ -93,7 +93,7 @@ export const ProfileChanges = Closed(
 /**
  * Builds the schema of one event: the common envelope around the event's own `data`.
  *
- * - `eventId`: UUID, unique per event; consumers use it to drop duplicates (delivery is at least once).
+ * - `eventId`: UUID, unique per event; a consumer can use it to drop duplicates (delivery is at least once).
  * - `eventType`: fixed to the contract's name, so a record can be routed before its data is read.
  * - `occurredAt`: RFC 3339 date-time with an explicit offset (JSON Schema `date-time`).
  * - `source`: the service that emitted the event.

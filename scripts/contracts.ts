@@ -10,9 +10,10 @@
  * loads as ESM under Node, tsx and vitest and bundles with esbuild. Any other helper fails generation
  * until it is handled below.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import addFormats from 'ajv-formats';
@@ -24,6 +25,7 @@ import {
   EVENT_TYPES,
   schemaDefinition,
 } from '../schemas/index';
+import { checkPublished, PUBLISHED_DIR, publishedFileName, publishedVersions } from '../schemas/published';
 
 export const VALIDATORS_FILE = 'schemas/generated/validators.js';
 export const VALIDATORS_TYPES_FILE = 'schemas/generated/validators.d.ts';
@@ -149,7 +151,42 @@ export function generateValidators(): GeneratedValidators {
   return { code: output, types };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * `npm run contracts -- --publish`, after a deploy: writes each contract's current definition to
+ * schemas/published/<contract>.v<version>.json unless that version is published already. Refuses,
+ * writing nothing, when a contract fails {@link checkPublished} (what was deployed should have passed
+ * it), and never rewrites a published version. Returns the files written.
+ */
+export async function publishContracts(dir: string = PUBLISHED_DIR): Promise<string[]> {
+  const names = Object.keys(contractSchemas) as ContractName[];
+  const problems = names.flatMap((name) =>
+    checkPublished({
+      name,
+      current: JSON.parse(schemaDefinition(name)),
+      version: contractVersions[name],
+      published: publishedVersions(name, dir),
+    }),
+  );
+  if (problems.length > 0) throw new Error(`nothing published:\n- ${problems.join('\n- ')}`);
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  for (const name of names) {
+    const file = join(dir, publishedFileName(name, contractVersions[name]));
+    if (existsSync(file)) continue;
+    await writeFile(file, `${JSON.stringify(JSON.parse(schemaDefinition(name)), null, 2)}\n`, { flag: 'wx' });
+    written.push(file);
+  }
+  return written;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes('--publish')) {
+  const written = await publishContracts();
+  console.log(
+    written.length === 0
+      ? 'every contract version is published already'
+      : `wrote ${written.map((f) => relative(process.cwd(), f)).join(', ')}`,
+  );
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const { code, types } = generateValidators();
   await mkdir(dirname(VALIDATORS_FILE), { recursive: true });
   await writeFile(VALIDATORS_FILE, code);

@@ -146,7 +146,8 @@ export function deriveEvents(
     const event = {
       // The source event, its topic and the rule, not its offset: a retried batch, a re-driven dead
       // letter and a source event written twice (a client retrying after a 503 or a broker failover)
-      // all give the same derived ids, so downstream consumers drop every duplicate by eventId.
+      // all give the same derived ids, so a downstream consumer can drop duplicates by eventId (none
+      // in this project does: a duplicated source event is derived, and written, again).
       eventId: uuidV5(
         DERIVED_EVENT_NAMESPACE,
         `${source.eventId}/${record.raw.topic}/${d.eventType}/${index}`,

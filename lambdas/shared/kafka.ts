@@ -6,13 +6,15 @@
  *   aws-msk-iam-sasl-signer-js, https://github.com/aws/aws-msk-iam-sasl-signer-js) in AWS, plaintext on
  *   a local broker.
  * - One producer per container: created at first use, reused by every invocation, reconnected after a
- *   connection error, disconnected on SIGTERM. MSK allows 3,000 TCP connections per broker and limits
+ *   connection error. MSK allows 3,000 TCP connections per broker and limits
  *   the rate of new ones (https://docs.aws.amazon.com/msk/latest/developerguide/limits.html), so a
  *   connection per invocation would not scale; MSK also closes idle connections (kafkajs#979), which
  *   is why a failed send drops the producer and the next send reconnects.
  * - Durable writes: acks from all in-sync replicas (with the topics' min.insync.replicas=2), retries
- *   with exponential backoff, and an idempotent producer, so a retry after a lost acknowledgement
- *   cannot duplicate a record. kafkajs marks idempotence experimental; it works against Apache Kafka
+ *   with exponential backoff, and an idempotent producer, so kafkajs' retry after a lost
+ *   acknowledgement cannot duplicate a record. That holds within one producer session (one producer
+ *   id): a send that fails drops the producer, and a caller retrying it writes under a new id, so
+ *   the broker cannot tell its records from the first attempt's. kafkajs marks idempotence experimental; it works against Apache Kafka
  *   4.4 locally (test/integration), and MSK supports it with IAM given
  *   `kafka-cluster:WriteDataIdempotently` on the cluster
  *   (https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html). kafkajs requires
@@ -427,25 +429,26 @@ function refusedRecords(error: unknown): boolean {
 let shared: SharedProducer | undefined;
 
 /**
- * The container's producer for `settings`, created at first call. In Lambda it also registers a
- * SIGTERM handler that disconnects it and exits: Lambda sends SIGTERM before shutting an execution
- * environment down when an extension is registered
- * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown).
- * Elsewhere (the local runtime, tests) the process that owns the handler disconnects it.
+ * The container's producer for `settings`, created at first call.
+ *
+ * Nothing disconnects it in Lambda, and no SIGTERM handler is registered for that: Lambda sends the
+ * runtime SIGTERM at shutdown only when the function has a registered extension, and these functions
+ * have none ("Lambda execution environment lifecycle", shutdown phase,
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown;
+ * AWS's sample https://github.com/aws-samples/graceful-shutdown-with-aws-lambda: "For a function with
+ * registered external extensions, Lambda supports graceful shutdown"). A handler would never run, and
+ * it would guard nothing: every send is awaited inside the invocation that made it (kafkajs keeps no
+ * client-side buffer), so an environment shut down between invocations holds no unsent record; its
+ * connections end with it and the broker closes its side once idle
+ * (`connections.max.idle.ms`, https://kafka.apache.org/documentation/#brokerconfigs_connections.max.idle.ms).
+ * Elsewhere (the local runtime, tests, benchmarks) the process that owns the handler disconnects it
+ * with {@link disconnectSharedProducer}.
  */
 export function sharedProducer(
   settings: KafkaSettings,
   options?: SharedProducerOptions & { log?: KafkaLog },
 ): SharedProducer {
-  if (!shared) {
-    const producer = new SharedProducer(createKafka(settings, options?.log), options);
-    shared = producer;
-    if (process.env.AWS_LAMBDA_RUNTIME_API) {
-      process.once('SIGTERM', () => {
-        void producer.disconnect().finally(() => process.exit(0));
-      });
-    }
-  }
+  shared ??= new SharedProducer(createKafka(settings, options?.log), options);
   return shared;
 }
 

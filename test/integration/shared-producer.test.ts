@@ -185,3 +185,27 @@ describe('SharedProducer coalescing', () => {
     expect(w.stats.sends).toBe(2);
   }, 30_000);
 });
+
+describe('SharedProducer idempotence (README.md, "Producer API")', () => {
+  // The record batch header carries the producer id; an idempotent producer gets one from the broker
+  // (InitProducerId) per session, a non-idempotent one writes -1
+  // (https://kafka.apache.org/documentation/#recordbatch). The broker drops a retried batch by
+  // producer id and sequence number, so the dedup holds within one session only.
+  const producerIdOf = (m: { message: unknown }) =>
+    (m.message as { batchContext?: { producerId?: string } }).batchContext?.producerId;
+
+  it('writes under one producer id per session, and under a new one after the producer is reset', async () => {
+    const name = await topic(1);
+    const w = writer();
+    await w.send([{ topic: name, messages: [message(0, 0, 0)] }]);
+    await w.send([{ topic: name, messages: [message(0, 1, 0)] }]);
+    await w.disconnect(); // what a failed or timed-out send does before the next one reconnects
+    await w.send([{ topic: name, messages: [message(0, 2, 0)] }]);
+
+    const ids = (await readUntil(kafka, [name], () => true, 3)).map(producerIdOf);
+    expect(ids).toHaveLength(3);
+    for (const id of ids) expect(Number(id)).toBeGreaterThanOrEqual(0);
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
+  });
+});

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { KafkaMskEventSchema } from '@aws-lambda-powertools/parser/schemas/kafka';
 import { describe, expect, it } from 'vitest';
 import { type ConsumerDependencies, processBatch } from '../../lambdas/consumers/consumer';
@@ -128,6 +129,25 @@ describe('derived events', () => {
     expect(ids(first)).toEqual(ids(second));
     expect(ids(first)[0]).toBe(ids(first)[1]);
     expect(new Set(ids(first)).size).toBe(2);
+  });
+
+  it('are written again, with the same ids, when their source event arrives twice: no consumer here drops duplicates, as README.md says', async () => {
+    const order = specOf('order-consumer');
+    const paid = eventExamples.order_paid[0] as AnyEvent;
+    const d = deps(order);
+    await processBatch(
+      mskEvent([record('order-events', 4, framedValue(paid)), record('order-events', 5, framedValue(paid))]),
+      invocation,
+      d,
+    );
+    const ids = d.writer.messagesTo('fulfillment-events').map((m) => parseDerived(m.value).event.eventId);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBe(ids[1]);
+    // So README.md may promise that duplicates carry the same eventId, not that anything drops them.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const sentences = readme.split(/(?<=\.) /).filter((s) => /duplicate/i.test(s));
+    expect(sentences.filter((s) => /drop/.test(s) && !/can drop|none in this project/i.test(s))).toEqual([]);
+    expect(sentences.some((s) => s.includes('None in this project does'))).toBe(true);
   });
 
   it('have the data the flow defines', async () => {

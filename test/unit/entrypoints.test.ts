@@ -32,6 +32,15 @@ describe('function entry points', () => {
     const script = `import('./${entry}').then(m => console.log(typeof m.handler))`;
     expect(await exportsHandler(['--import', 'tsx', '-e', script])).toBe('function');
   });
+
+  // Lambda sends the runtime SIGTERM only when an extension is registered, and these functions
+  // register none (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown):
+  // a SIGTERM handler would be code that never runs on AWS.
+  it.each(entries)('%s registers no SIGTERM handler when loaded as in Lambda', async (_, entry) => {
+    const script = `import('./${entry}').then(m => console.log(typeof m.handler, process.listenerCount('SIGTERM')))`;
+    const lambdaEnv = { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001', AWS_LAMBDA_FUNCTION_NAME: 'test' };
+    expect(await exportsHandler(['--import', 'tsx', '-e', script], lambdaEnv)).toBe('function 0');
+  });
 });
 
 describe('function bundles', () => {

@@ -175,7 +175,13 @@ export class LocalRuntime {
     const view = liveView({
       clients: { kafka, admin },
       brokers,
-      mappings: () => mappings.map((m) => ({ name: m.name, state: m.state, lastError: m.lastError ?? null })),
+      mappings: () =>
+        mappings.map((m) => ({
+          name: m.name,
+          state: m.state,
+          lastError: m.lastError ?? null,
+          pollers: m.settings.provisionedPollers ?? null,
+        })),
     });
     const server = createApiServer({
       pages: view.pages,
@@ -238,7 +244,13 @@ export class LocalRuntime {
           reachable && spec
             ? await lagOf(this.admin, spec.mapping.consumerGroupId, spec.sourceTopic)
             : undefined;
-        return { name: m.name, state: m.state, lag, lastError: m.lastError ?? null };
+        return {
+          name: m.name,
+          state: m.state,
+          lag,
+          lastError: m.lastError ?? null,
+          pollers: m.settings.provisionedPollers ?? null,
+        };
       }),
     );
     const healthy = reachable && this.mappings.every((m) => m.state === 'running');

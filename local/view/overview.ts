@@ -26,6 +26,8 @@ export interface MappingStatus {
   readonly name: string;
   readonly state: string;
   readonly lastError?: string | null;
+  /** The provisioned pollers the mapping is deployed with; null in on-demand mode. */
+  readonly pollers?: { readonly minimum: number; readonly maximum: number } | null;
 }
 
 export interface OverviewSources {
@@ -63,6 +65,8 @@ export interface MappingRow {
   readonly lag: number;
   readonly state: string | null;
   readonly lastError: string | null;
+  /** Provisioned pollers as deployed (locally one consumer reads every partition); null when unknown or on-demand. */
+  readonly pollers: { readonly minimum: number; readonly maximum: number } | null;
 }
 
 /** An event and, nested, the events derived from it (`causationId` = its `eventId`). */
@@ -157,6 +161,7 @@ export async function readOverview(
     lag: lags.find((l) => l.name === m.name)?.lag ?? 0,
     state: states.get(m.name)?.state ?? null,
     lastError: states.get(m.name)?.lastError ?? null,
+    pollers: states.get(m.name)?.pollers ?? null,
   }));
 
   const deadLetters = deadLetterEntries(records.filter((r) => isDeadLetterRead(r.topic)))

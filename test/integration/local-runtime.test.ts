@@ -55,10 +55,13 @@ const decodeEvent = (value: Buffer | null) =>
 describe('local runtime', () => {
   it('is healthy, serves its OpenAPI document and Prometheus metrics', async () => {
     const health = (await (await fetch(`${runtime.apiUrl}/health`)).json()) as {
-      mappings: { name: string }[];
+      mappings: { name: string; pollers: unknown }[];
     };
     expect(health).toMatchObject({ healthy: true, broker: { reachable: true } });
     expect(health.mappings.map((m) => m.name).sort()).toEqual(consumers.map((c) => c.name).sort());
+    // The provisioned pollers each mapping is deployed with, from the same settings as the stack.
+    for (const m of health.mappings)
+      expect(m.pollers).toEqual(consumers.find((c) => c.name === m.name)?.mapping.provisionedPollers);
     expect(
       ((await (await fetch(`${runtime.apiUrl}/openapi.json`)).json()) as { openapi: string }).openapi,
     ).toBe('3.0.3');

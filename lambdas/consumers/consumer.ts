@@ -18,7 +18,7 @@
  * offset in the partial batch response, so Lambda retries only those records and the ones after them
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
  */
-import { type ConsumerSpec, topicNamed } from '../../lib/topology';
+import { type ConsumerSpec, eventTypesOf, topicNamed } from '../../lib/topology';
 import { contractVersions } from '../../schemas/catalogue';
 import type { AnyEvent, ContractName, EventType } from '../../schemas/index';
 import { ContractViolation, validateContract, validateEvent } from '../../schemas/validator';
@@ -125,7 +125,7 @@ export function readEvent(
     );
   }
   const source = topicNamed(deps.spec.sourceTopic);
-  if (source.carries === 'dead_letter' || !source.carries.includes(event.eventType)) {
+  if (!eventTypesOf(source).includes(event.eventType)) {
     throw new PoisonRecord(
       'UnexpectedEventType',
       `"${event.eventType}" events do not belong on ${deps.spec.sourceTopic}`,

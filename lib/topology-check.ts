@@ -7,6 +7,8 @@ import {
   type ConsumerSpec,
   consumers,
   type Derivation,
+  eventTypesOf,
+  redriveLogOf,
   type StreamSpec,
   streams,
   type TopicSpec,
@@ -27,6 +29,8 @@ const inRange = (v: number, min: number, max: number) => Number.isInteger(v) && 
  *   (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html);
  * - the on-failure topic is in the same cluster and is not the source topic
  *   (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html).
+ * And ours: every dead-letter topic has its compacted re-drive log `<dlq>.redriven`, so the stack
+ * creates it and `npm run ops -- redrive` needs no right to create topics.
  */
 export function topologyProblems(
   t: { topics: readonly TopicSpec[]; consumers: readonly ConsumerSpec[]; streams: readonly StreamSpec[] } = {
@@ -52,6 +56,18 @@ export function topologyProblems(
     }
     if (topic.carries === 'dead_letter') {
       if (topic.key) problems.push(`dead-letter topic "${topic.name}" must keep the failed record's key`);
+      const log = t.topics.find((x) => x.name === redriveLogOf(topic.name));
+      if (log?.carries !== 'redrive_log')
+        problems.push(`dead-letter topic "${topic.name}" has no re-drive log "${redriveLogOf(topic.name)}"`);
+      continue;
+    }
+    if (topic.carries === 'redrive_log') {
+      if (topic.key) problems.push(`re-drive log "${topic.name}" is keyed by dead letter, not by a key rule`);
+      if (topic.cleanupPolicy !== 'compact')
+        problems.push(`re-drive log "${topic.name}" must be compacted (its marks must outlive retention)`);
+      const dlq = t.topics.find((x) => redriveLogOf(x.name) === topic.name);
+      if (dlq?.carries !== 'dead_letter')
+        problems.push(`re-drive log "${topic.name}" belongs to no dead-letter topic`);
       continue;
     }
     if (!topic.key) problems.push(`topic "${topic.name}" has no key rule`);
@@ -73,13 +89,13 @@ export function topologyProblems(
     const source = topicOf(c.sourceTopic);
     if (!source) problems.push(`${where} reads unknown topic "${c.sourceTopic}"`);
     for (const [type, derivations] of Object.entries(c.flows) as [EventType, readonly Derivation[]][]) {
-      if (source && source.carries !== 'dead_letter' && !source.carries.includes(type)) {
+      if (source && !eventTypesOf(source).includes(type)) {
         problems.push(`${where} handles "${type}", which "${c.sourceTopic}" does not carry`);
       }
       for (const d of derivations) {
         const target = topicOf(d.topic);
         if (!target) problems.push(`${where} derives "${d.eventType}" into unknown topic "${d.topic}"`);
-        else if (target.carries === 'dead_letter' || !target.carries.includes(d.eventType)) {
+        else if (!eventTypesOf(target).includes(d.eventType)) {
           problems.push(`${where} derives "${d.eventType}" into "${d.topic}", which does not carry it`);
         }
       }
@@ -121,11 +137,11 @@ export function topologyProblems(
   }
   for (const s of t.streams) {
     const topic = topicOf(s.topic);
-    if (!topic || topic.carries === 'dead_letter')
+    if (!topic || !Array.isArray(topic.carries))
       problems.push(`stream "${s.name}" writes to unknown topic "${s.topic}"`);
     else {
       for (const type of s.accepts) {
-        if (!topic.carries.includes(type))
+        if (!eventTypesOf(topic).includes(type))
           problems.push(`stream "${s.name}" accepts "${type}", which "${s.topic}" does not carry`);
       }
     }

@@ -32,9 +32,12 @@ export interface TopicSpec {
   readonly cleanupPolicy: 'delete' | 'compact';
   /** `max.message.bytes`, the largest record batch the topic accepts. */
   readonly maxMessageBytes: number;
-  /** Event types written to this topic, or `dead_letter` for `<topic>.dlq`. */
-  readonly carries: readonly EventType[] | 'dead_letter';
-  /** How records are keyed; absent for dead-letter topics, which keep the failed record's key. */
+  /**
+   * Event types written to this topic, `dead_letter` for `<topic>.dlq`, or `redrive_log` for
+   * `<topic>.dlq.redriven` (which dead letters were re-driven: local/cli/redrive.ts).
+   */
+  readonly carries: readonly EventType[] | 'dead_letter' | 'redrive_log';
+  /** How records are keyed; absent for dead-letter topics, which keep the failed record's key, and re-drive logs. */
   readonly key?: KeySpec;
 }
 
@@ -110,6 +113,13 @@ export interface StreamSpec {
 /** The dead-letter topic of a consumed topic. */
 export const dlqOf = (topic: string): string => `${topic}.dlq`;
 
+/** The re-drive log of a dead-letter topic: which of its dead letters were re-driven. */
+export const redriveLogOf = (dlq: string): string => `${dlq}.redriven`;
+
+/** The event types a topic carries; none for dead-letter topics and re-drive logs. */
+export const eventTypesOf = (topic: TopicSpec): readonly EventType[] =>
+  Array.isArray(topic.carries) ? topic.carries : [];
+
 const eventTopic = (
   name: string,
   description: string,
@@ -142,6 +152,25 @@ const deadLetterTopic = (source: string): TopicSpec => ({
   // A dead letter holds the original record base64-encoded (4/3 of its size) plus metadata.
   maxMessageBytes: 2 * 1_048_588,
   carries: 'dead_letter',
+});
+
+/**
+ * The re-drive log of a dead-letter topic (local/cli/redrive.ts): one record per re-driven dead
+ * letter, keyed `<partition>/<offset>`. Compacted, so the latest record of every key is kept for good
+ * and `retention.ms` does not apply (it governs the `delete` policy only:
+ * https://kafka.apache.org/documentation/#topicconfigs_retention.ms); one partition, as it is small
+ * and always read whole. Declared here so the stack creates it and the operator needs no CreateTopic.
+ */
+const redriveLogTopic = (source: string): TopicSpec => ({
+  name: redriveLogOf(dlqOf(source)),
+  description: `Which dead letters of ${dlqOf(source)} were re-driven (npm run ops -- redrive).`,
+  partitions: 1,
+  replicationFactor: 3,
+  minInSyncReplicas: 2,
+  retentionMs: 28 * DAY_MS,
+  cleanupPolicy: 'compact',
+  maxMessageBytes: 1_048_588,
+  carries: 'redrive_log',
 });
 
 const USER_KEY: KeySpec = { prefix: 'user-', field: 'userId' };
@@ -190,6 +219,9 @@ export const topics: readonly TopicSpec[] = [
   deadLetterTopic('user-events'),
   deadLetterTopic('order-events'),
   deadLetterTopic('payment-events'),
+  redriveLogTopic('user-events'),
+  redriveLogTopic('order-events'),
+  redriveLogTopic('payment-events'),
 ];
 
 /** Settings shared by the three consumers; each overrides what differs. */
@@ -288,7 +320,7 @@ const topicsOfEvents = new Map<EventType, TopicSpec>();
 export function topicOfEvent(eventType: EventType): TopicSpec {
   let topic = topicsOfEvents.get(eventType);
   if (!topic) {
-    topic = topics.find((t) => t.carries !== 'dead_letter' && t.carries.includes(eventType));
+    topic = topics.find((t) => eventTypesOf(t).includes(eventType));
     if (!topic) throw new TopologyError([`no topic carries "${eventType}"`]);
     topicsOfEvents.set(eventType, topic);
   }

@@ -68,9 +68,11 @@ export class RuntimeMetrics {
           const kind =
             t.carries === 'dead_letter'
               ? 'dead-letter'
-              : consumers.some((c) => c.sourceTopic === t.name)
-                ? 'source'
-                : 'derived';
+              : t.carries === 'redrive_log'
+                ? 'redrive-log'
+                : consumers.some((c) => c.sourceTopic === t.name)
+                  ? 'source'
+                  : 'derived';
           this.set({ topic: t.name, kind }, count);
         }
       },

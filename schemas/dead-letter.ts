@@ -24,6 +24,16 @@ import { Closed, JSON_SCHEMA_DRAFT, ShortText, StringEnum } from './common';
 
 const Base64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$' });
 
+/**
+ * The schema a value (key) was deserialized with, when the mapping's schema-registry integration
+ * delivers it as JSON (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html):
+ * for Glue, `schemaId` is the schema version id. Re-drive frames the JSON again with it.
+ */
+const SchemaMetadata = Type.Object({
+  dataFormat: Type.String({ minLength: 1, maxLength: 32 }),
+  schemaId: Type.String({ minLength: 1, maxLength: 256 }),
+});
+
 /** One record as the MSK event-source mapping hands it to a function. */
 export const KafkaEventRecord = Type.Object({
   topic: Type.String({ minLength: 1, maxLength: 249 }),
@@ -34,6 +44,8 @@ export const KafkaEventRecord = Type.Object({
   key: Type.Optional(Type.Union([Base64, Type.Null()])),
   value: Type.Optional(Type.Union([Base64, Type.Null()])),
   headers: Type.Array(Type.Record(Type.String(), Type.Array(Type.Integer({ minimum: -128, maximum: 255 })))),
+  keySchemaMetadata: Type.Optional(SchemaMetadata),
+  valueSchemaMetadata: Type.Optional(SchemaMetadata),
 });
 
 export const DEAD_LETTER_CONDITIONS = [

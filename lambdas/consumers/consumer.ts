@@ -20,7 +20,7 @@
  * offset in the partial batch response, so Lambda retries only those records and the ones after them
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
  */
-import { type ConsumerSpec, topicNamed } from '../../lib/topology';
+import { type ConsumerSpec, eventTypesOf, topicNamed } from '../../lib/topology';
 import { contractVersions } from '../../schemas/catalogue';
 import type { AnyEvent, ContractName, EventType } from '../../schemas/index';
 import { ContractViolation, validateContract, validateEvent } from '../../schemas/validator';
@@ -79,17 +79,11 @@ export function readEvent(
       ({ payload, schemaVersionId } = decode(record.value));
     } catch (error) {
       const e = error as GlueWireFormatError;
-      throw new PoisonRecord(
-        'DeserializationError',
-        `Glue wire format: ${e.message}`,
-      );
+      throw new PoisonRecord('DeserializationError', `Glue wire format: ${e.message}`);
     }
     framedAs = deps.contractOf(schemaVersionId);
     if (!framedAs) {
-      throw new PoisonRecord(
-        'SchemaNotFound',
-        `schema version ${schemaVersionId} is not in the registry`,
-      );
+      throw new PoisonRecord('SchemaNotFound', `schema version ${schemaVersionId} is not in the registry`);
     }
   } else if (record.value[0] === 0x03 || record.value[0] === 0x00) {
     // Starts like a Glue (0x03) or Confluent (0x00) header but is not a valid one.
@@ -102,10 +96,7 @@ export function readEvent(
   try {
     json = JSON.parse(utf8.decode(payload));
   } catch (error) {
-    throw new PoisonRecord(
-      'DeserializationError',
-      `value is not UTF-8 JSON: ${(error as Error).message}`,
-    );
+    throw new PoisonRecord('DeserializationError', `value is not UTF-8 JSON: ${(error as Error).message}`);
   }
   let event: AnyEvent;
   try {
@@ -123,7 +114,7 @@ export function readEvent(
     );
   }
   const source = topicNamed(deps.spec.sourceTopic);
-  if (source.carries === 'dead_letter' || !source.carries.includes(event.eventType)) {
+  if (!eventTypesOf(source).includes(event.eventType)) {
     throw new PoisonRecord(
       'UnexpectedEventType',
       `"${event.eventType}" events do not belong on ${deps.spec.sourceTopic}`,

@@ -77,6 +77,9 @@ export function deadLetterFor(
     key: raw.key ?? null,
     value: raw.value ?? null,
     headers: (raw.headers ?? []).map((h) => ({ ...h })) as Record<string, number[]>[],
+    // The schema version the mapping decoded the value (key) with: re-drive frames it again with it.
+    ...(raw.valueSchemaMetadata ? { valueSchemaMetadata: { ...raw.valueSchemaMetadata } } : {}),
+    ...(raw.keySchemaMetadata ? { keySchemaMetadata: { ...raw.keySchemaMetadata } } : {}),
   };
   const eventSourceArn = event.eventSourceArn ?? 'unknown';
   const at = now.toISOString();

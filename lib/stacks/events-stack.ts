@@ -18,7 +18,7 @@ import { KafkaClusterRef } from '../constructs/kafka-access';
 import { Observability } from '../constructs/observability';
 import { ProducerApi } from '../constructs/producer-api';
 import { SchemaRegistry, type SchemaRegistryProps } from '../constructs/schema-registry';
-import type { ConsumerSpec, TopicSpec } from '../topology';
+import { type ConsumerSpec, eventTypesOf, type TopicSpec } from '../topology';
 import type { KafkaStack } from './kafka-stack';
 import { checkedTopology, statefulRemovalPolicy, type Topology } from './shared';
 
@@ -38,7 +38,7 @@ const SCHEMA_VERSION_ID_LENGTH = 36;
 /** The contracts a consumer reads (what its topic carries), writes (what it derives) and dead-letters. */
 export function contractsOfConsumer(spec: ConsumerSpec, topics: readonly TopicSpec[]): ContractName[] {
   const source = topics.find((t) => t.name === spec.sourceTopic);
-  const carried = source && source.carries !== 'dead_letter' ? source.carries : [];
+  const carried = source ? eventTypesOf(source) : [];
   const derived = Object.values(spec.flows).flatMap((ds) => (ds ?? []).map((d) => d.eventType));
   return [...new Set<ContractName>([...carried, ...derived, 'dead_letter'])].sort();
 }

@@ -5,7 +5,7 @@
  * writes may carry fields we do not know and lack `errorInfo` (our extension), and a record that is
  * not a dead letter at all is listed with the reason rather than stopping the listing.
  */
-import { topics } from '../../lib/topology';
+import { redriveLogOf, topics } from '../../lib/topology';
 import type { OpsClients } from './clients';
 import { OpsError } from './clients';
 import { bytesText } from './decode';
@@ -18,13 +18,17 @@ import {
   topicOffsets,
   wholeTopic,
 } from './read';
+import type { SchemaMetadata } from './reframe';
 
 /** The dead-letter topics of lib/topology.ts. */
 export const deadLetterTopicNames = (): string[] =>
   topics.filter((t) => t.carries === 'dead_letter').map((t) => t.name);
 
-/** The compacted topic recording which dead letters of `dlq` were re-driven (local/cli/redrive.ts). */
-export const markerTopicOf = (dlq: string): string => `${dlq}.redriven`;
+/**
+ * The compacted topic recording which dead letters of `dlq` were re-driven (local/cli/redrive.ts);
+ * lib/topology.ts declares one for each of its dead-letter topics.
+ */
+export const markerTopicOf = (dlq: string): string => redriveLogOf(dlq);
 
 /** The key of a dead letter in its marker topic and in lookups: `<partition>/<offset>`. */
 export const letterKey = (partition: number, offset: bigint | string): string => `${partition}/${offset}`;
@@ -39,6 +43,10 @@ export interface OriginalRecord {
   readonly value: Buffer | null;
   /** In the order the dead letter lists them; a name may repeat. */
   readonly headers: readonly (readonly [string, Buffer])[];
+  /** The schema the mapping deserialized the value with, when it delivered it as JSON. */
+  readonly valueSchemaMetadata?: SchemaMetadata;
+  /** The same for the key. */
+  readonly keySchemaMetadata?: SchemaMetadata;
 }
 
 /** What a re-drive wrote for one dead letter (the value of its marker record). */
@@ -74,9 +82,18 @@ export interface DeadLetterEntry {
   readonly problem?: string;
 }
 
+const optional = <K extends string, V>(name: K, value: V | undefined) =>
+  (value === undefined ? {} : { [name]: value }) as Partial<Record<K, V>>;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function metadataOf(field: string, v: unknown): SchemaMetadata | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v) || typeof v.dataFormat !== 'string' || typeof v.schemaId !== 'string')
+    throw new Error(`payload record ${field} is not {dataFormat, schemaId}`);
+  return { dataFormat: v.dataFormat, schemaId: v.schemaId };
+}
 
 function bytesOf(field: string, v: unknown): Buffer | null {
   if (v === undefined || v === null) return null;
@@ -119,6 +136,8 @@ export function originalOf(letter: unknown): OriginalRecord {
     key: bytesOf('key', record.key),
     value: bytesOf('value', record.value),
     headers,
+    ...optional('valueSchemaMetadata', metadataOf('valueSchemaMetadata', record.valueSchemaMetadata)),
+    ...optional('keySchemaMetadata', metadataOf('keySchemaMetadata', record.keySchemaMetadata)),
   };
 }
 

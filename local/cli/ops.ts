@@ -18,6 +18,7 @@ import { formatDeadLetter, listDeadLetters } from './dead-letters';
 import { formatRecord } from './decode';
 import { formatLags, mappingLags } from './lag';
 import { formatRedrive, redrive } from './redrive';
+import { schemaIdsFromEnvironment } from './reframe';
 import { tail } from './tail';
 
 const USAGE = `usage: npm run ops -- <command> [options]
@@ -33,7 +34,8 @@ commands:
   redrive <dlq-topic> [--partition P] [--from-offset A] [--to-offset B] [--dry-run]
       Write each dead letter's original record back to its source topic (header redriven-from),
       skipping those re-driven before (recorded in <dlq-topic>.redriven). Offsets are inclusive,
-      in each partition (or only in P).
+      in each partition (or only in P). A value the mapping delivered as JSON is Glue-framed again
+      with the schema version it carried (else its contract's current one).
   lag
       Records each event-source mapping's consumer group has yet to process.
 
@@ -43,7 +45,8 @@ options:
 
 environment:
   KAFKA_BROKERS  bootstrap brokers, host:port[,host:port] (default 127.0.0.1:9092)
-  KAFKA_AUTH     plaintext (default) or iam (MSK IAM, TLS; needs AWS_REGION and AWS credentials)`;
+  KAFKA_AUTH     plaintext (default) or iam (MSK IAM, TLS; needs AWS_REGION and AWS credentials)
+  GLUE_REGISTRY_NAME  with iam: the stack's Glue registry (<stage>-events), for redrive`;
 
 function count(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
@@ -188,6 +191,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
         fromOffset: offset('from-offset', values['from-offset']),
         toOffset: offset('to-offset', values['to-offset']),
         dryRun: values['dry-run'],
+        schemaIds: schemaIdsFromEnvironment(io.env ?? process.env),
       };
       if (
         options.fromOffset !== undefined &&

@@ -1,7 +1,9 @@
 /**
  * Re-driving dead letters: each selected dead letter's original record (key, value and headers byte
  * for byte, from `payload.records[tp][0]`) is written back to the topic it was read from, with one
- * more header, `redriven-from: <dlq>/<partition>/<offset>`.
+ * more header, `redriven-from: <dlq>/<partition>/<offset>`. A value the mapping had delivered as JSON
+ * (a dead letter the handler wrote) is framed again for the schema registry first (./reframe.ts);
+ * a dead letter whose value cannot be is reported as skipped, unmarked, and the others are sent.
  *
  * Marking what was re-driven — a compacted topic `<dlq>.redriven`, one record per re-driven dead
  * letter, keyed `<partition>/<offset>`:
@@ -12,6 +14,8 @@
  *   deterministic ids (README, "Consumers"). A Kafka transaction over both writes would remove the
  *   duplicate but needs transactional-id permissions on MSK and read_committed consumers everywhere;
  *   not worth it for an operator action that is safe to repeat.
+ * - The marker topic is declared in lib/topology.ts (`redrive_log`) and created by the stack and by
+ *   `npm start`; re-drive only checks that it exists, so the operator needs no right to create topics.
  * - Why not a consumer group `redrive-<dlq>` whose committed offset advances past re-driven records:
  *   (1) a committed offset marks a prefix of each partition, but `--from-offset/--to-offset` re-drive a
  *   range in the middle; marking it would mean skipping the records before it. (2) Kafka deletes the
@@ -46,6 +50,13 @@ import {
   type RedriveMarker,
 } from './dead-letters';
 import { existingTopics, type PartitionWindow, readWindows, topicOffsets, wholeTopic } from './read';
+import {
+  type CurrentSchemaIds,
+  ReframeError,
+  redriveKey,
+  redriveValue,
+  schemaIdsFromEnvironment,
+} from './reframe';
 
 /** Header added to every re-driven record: `<dlq>/<partition>/<offset>` of its dead letter. */
 export const REDRIVEN_FROM_HEADER = 'redriven-from';
@@ -62,6 +73,11 @@ export interface RedriveOptions {
   readonly dryRun?: boolean;
   /** Records per write (each write is acknowledged, then marked). @default 100 */
   readonly chunkSize?: number;
+  /**
+   * Current schema version ids, for JSON values that carry no schema metadata.
+   * @default from the environment (./reframe.ts `schemaIdsFromEnvironment`)
+   */
+  readonly schemaIds?: CurrentSchemaIds;
 }
 
 /** One dead letter re-driven (or, in a dry run, to be). */
@@ -69,6 +85,8 @@ export interface RedrivenItem {
   readonly entry: DeadLetterEntry;
   /** Where the original went; offset null in a dry run. */
   readonly to: RedriveMarker['to'];
+  /** The schema version id its JSON value was framed with again; absent when sent as it was. */
+  readonly framedWith?: string;
 }
 
 export interface RedriveResult {
@@ -102,9 +120,12 @@ export async function redrive(clients: OpsClients, options: RedriveOptions): Pro
   if (!present.has(dlq)) throw new OpsError(`no topic named "${dlq}"`);
   const markerTopic = markerTopicOf(dlq);
   const dryRun = options.dryRun === true;
-  if (!dryRun && !present.has(markerTopic)) {
-    await ensureMarkerTopic(clients, markerTopic);
-    present.add(markerTopic);
+  if (!present.has(markerTopic)) {
+    throw new OpsError(
+      `no topic named "${markerTopic}", where re-drive records what it sent: lib/topology.ts declares one ` +
+        'for each dead-letter topic, which the stack (and npm start) create; deploy the stack, or create it ' +
+        '(1 partition, cleanup.policy=compact)',
+    );
   }
 
   const offsets = await topicOffsets(admin, dlq);
@@ -120,9 +141,7 @@ export async function redrive(clients: OpsClients, options: RedriveOptions): Pro
       options.toOffset !== undefined && options.toOffset + 1n < o.high ? options.toOffset + 1n : o.high;
     return { topic: dlq, partition: o.partition, from: from < last ? from : last, end: last };
   });
-  const markerWindows = present.has(markerTopic)
-    ? wholeTopic(markerTopic, await topicOffsets(admin, markerTopic))
-    : [];
+  const markerWindows = wholeTopic(markerTopic, await topicOffsets(admin, markerTopic));
   const records = await readWindows(kafka, [...windows, ...markerWindows]);
   const markers = markerMap(records.filter((r) => r.topic === markerTopic));
 
@@ -143,14 +162,34 @@ export async function redrive(clients: OpsClients, options: RedriveOptions): Pro
     const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
     partitionsOf.set(topic, meta?.partitions.length ?? 0);
   }
-  const sendable: { entry: DeadLetterEntry; original: OriginalRecord; partition: number | undefined }[] = [];
+  const schemaIds = options.schemaIds ?? schemaIdsFromEnvironment();
+  const sendable: Sendable[] = [];
   for (const p of plan) {
     const count = partitionsOf.get(p.original.topic);
     if (count === undefined) {
       skipped.push({ ...p.entry, problem: `its source topic "${p.original.topic}" does not exist` });
       continue;
     }
-    sendable.push({ ...p, partition: p.original.partition < count ? p.original.partition : undefined });
+    let key: Buffer | null;
+    let value: Awaited<ReturnType<typeof redriveValue>>;
+    try {
+      key = redriveKey(p.original.key, p.original.keySchemaMetadata).bytes;
+      value = await redriveValue(p.original.value, p.original.valueSchemaMetadata, schemaIds);
+    } catch (error) {
+      if (!(error instanceof ReframeError)) throw error;
+      skipped.push({
+        ...p.entry,
+        problem: `cannot be re-driven as the mapping would accept it: ${error.message}`,
+      });
+      continue;
+    }
+    sendable.push({
+      ...p,
+      key,
+      value: value.bytes,
+      ...(value.framedWith ? { framedWith: value.framedWith } : {}),
+      partition: p.original.partition < count ? p.original.partition : undefined,
+    });
   }
 
   if (dryRun) {
@@ -161,6 +200,7 @@ export async function redrive(clients: OpsClients, options: RedriveOptions): Pro
       redriven: sendable.map((s) => ({
         entry: s.entry,
         to: { topic: s.original.topic, partition: s.partition ?? -1, offset: null },
+        ...(s.framedWith ? { framedWith: s.framedWith } : {}),
       })),
       alreadyRedriven,
       skipped,
@@ -180,7 +220,11 @@ export async function redrive(clients: OpsClients, options: RedriveOptions): Pro
     for (const chunk of chunks(sendable, options.chunkSize ?? 100)) {
       const targets = await writeOriginals(producer, dlq, chunk);
       const at = new Date().toISOString();
-      const done = chunk.map((s, i) => ({ entry: s.entry, to: targets[i] as RedriveMarker['to'] }));
+      const done = chunk.map((s, i) => ({
+        entry: s.entry,
+        to: targets[i] as RedriveMarker['to'],
+        framedWith: s.framedWith,
+      }));
       try {
         await producer.sendBatch({
           acks: -1,
@@ -217,6 +261,7 @@ export async function redrive(clients: OpsClients, options: RedriveOptions): Pro
             redriven: { dlq, partition: d.entry.partition, offset: d.entry.offset, to: d.to, at },
           },
           to: d.to,
+          ...(d.framedWith ? { framedWith: d.framedWith } : {}),
         })),
       );
     }
@@ -233,11 +278,21 @@ export async function redrive(clients: OpsClients, options: RedriveOptions): Pro
   return { dlqTopic: dlq, markerTopic, dryRun, redriven, alreadyRedriven, skipped };
 }
 
+/** A dead letter to send: what to write (key and value possibly framed again) and where. */
+interface Sendable {
+  readonly entry: DeadLetterEntry;
+  readonly original: OriginalRecord;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly framedWith?: string;
+  readonly partition: number | undefined;
+}
+
 /** Writes a chunk of originals, acks=all; returns where each landed, in order. */
 async function writeOriginals(
   producer: Producer,
   dlq: string,
-  chunk: readonly { entry: DeadLetterEntry; original: OriginalRecord; partition: number | undefined }[],
+  chunk: readonly Sendable[],
 ): Promise<RedriveMarker['to'][]> {
   const byTopic = new Map<string, typeof chunk>();
   for (const s of chunk) byTopic.set(s.original.topic, [...(byTopic.get(s.original.topic) ?? []), s]);
@@ -247,8 +302,8 @@ async function writeOriginals(
     topicMessages: [...byTopic].map(([topic, items]) => ({
       topic,
       messages: items.map((s) => ({
-        key: s.original.key,
-        value: s.original.value,
+        key: s.key,
+        value: s.value,
         headers: headersOf(s.original, `${dlq}/${s.entry.partition}/${s.entry.offset}`),
         ...(s.partition === undefined ? {} : { partition: s.partition }),
       })),
@@ -281,11 +336,14 @@ function headersOf(original: OriginalRecord, from: string): IHeaders {
 }
 
 /** Chunks of at most `size` records and about {@link MAX_CHUNK_BYTES}. */
-function* chunks<T extends { original: OriginalRecord }>(items: readonly T[], size: number): Generator<T[]> {
+function* chunks<T extends { key: Buffer | null; value: Buffer | null }>(
+  items: readonly T[],
+  size: number,
+): Generator<T[]> {
   let chunk: T[] = [];
   let bytes = 0;
   for (const item of items) {
-    const itemBytes = (item.original.key?.byteLength ?? 0) + (item.original.value?.byteLength ?? 0) + 256;
+    const itemBytes = (item.key?.byteLength ?? 0) + (item.value?.byteLength ?? 0) + 256;
     if (chunk.length > 0 && (chunk.length >= size || bytes + itemBytes > MAX_CHUNK_BYTES)) {
       yield chunk;
       chunk = [];
@@ -297,50 +355,17 @@ function* chunks<T extends { original: OriginalRecord }>(items: readonly T[], si
   if (chunk.length > 0) yield chunk;
 }
 
-/**
- * Creates the marker topic: one partition (it is small and read whole), compacted, replicated like
- * the topology's topics on a cluster of this size (lib/topology.ts `topicForCluster`).
- */
-async function ensureMarkerTopic(clients: OpsClients, topic: string): Promise<void> {
-  const { brokers } = await clients.admin.describeCluster();
-  const replicationFactor = Math.min(3, brokers.length);
-  const minInSync = Math.min(2, Math.max(1, replicationFactor - 1));
-  try {
-    await clients.admin.createTopics({
-      waitForLeaders: true,
-      timeout: 30_000,
-      topics: [
-        {
-          topic,
-          numPartitions: 1,
-          replicationFactor,
-          configEntries: [
-            { name: 'cleanup.policy', value: 'compact' },
-            { name: 'min.insync.replicas', value: String(minInSync) },
-          ],
-        },
-      ],
-    });
-  } catch (error) {
-    // Another run created it in the meantime: fine.
-    if (!/already exists/i.test((error as Error).message)) {
-      throw new OpsError(`cannot create the marker topic ${topic}: ${(error as Error).message}`, 1, {
-        cause: error,
-      });
-    }
-  }
-}
-
 /** The result as text for a terminal. */
 export function formatRedrive(result: RedriveResult): string {
   const verb = result.dryRun ? 'would re-drive' : 're-drove';
   const lines = [
     `${result.dlqTopic}: ${verb} ${result.redriven.length}, ${result.alreadyRedriven.length} already re-driven, ${result.skipped.length} skipped`,
   ];
-  for (const { entry, to } of result.redriven) {
+  for (const { entry, to, framedWith } of result.redriven) {
     const where = `${to.topic}${to.partition >= 0 ? ` partition ${to.partition}` : ''}${to.offset !== null ? ` offset ${to.offset}` : ''}`;
+    const framed = framedWith ? `, framed again with schema ${framedWith}` : '';
     lines.push(
-      `  ${result.dlqTopic}/${entry.partition}/${entry.offset} -> ${where}  (${entry.condition ?? '?'})`,
+      `  ${result.dlqTopic}/${entry.partition}/${entry.offset} -> ${where}  (${entry.condition ?? '?'}${framed})`,
     );
   }
   for (const e of result.skipped)

@@ -51,7 +51,7 @@ export interface OverviewOptions {
 export interface TopicRow {
   readonly name: string;
   /** `source`: a mapping reads it; `derived`: only written by consumers; `dead-letter`. */
-  readonly kind: 'source' | 'derived' | 'dead-letter';
+  readonly kind: 'source' | 'derived' | 'dead-letter' | 'redrive-log';
   readonly exists: boolean;
   readonly partitions: number;
   /** Records on the topic (high watermark minus log start, summed over partitions). */
@@ -128,9 +128,11 @@ export async function readOverview(
     const kind: TopicRow['kind'] =
       t.carries === 'dead_letter'
         ? 'dead-letter'
-        : consumers.some((c) => c.sourceTopic === t.name)
-          ? 'source'
-          : 'derived';
+        : t.carries === 'redrive_log'
+          ? 'redrive-log'
+          : consumers.some((c) => c.sourceTopic === t.name)
+            ? 'source'
+            : 'derived';
     if (!present.has(t.name)) {
       rows.push({ name: t.name, kind, exists: false, partitions: 0, messages: 0 });
       continue;
@@ -143,6 +145,8 @@ export async function readOverview(
       partitions: offsets.length,
       messages: messageCount(offsets),
     });
+    // A re-drive log is read whole with its dead-letter topic, below.
+    if (kind === 'redrive-log') continue;
     if (kind === 'dead-letter') {
       windows.push(...lastOf(t.name, offsets, options.deadLettersPerPartition ?? 50));
       const markers = markerTopicOf(t.name);

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { deadLetterFor, deadLetterMessage, PoisonRecord } from '../../lambdas/shared/dead-letter';
+import { decode } from '../../lambdas/shared/glue-wire-format';
 import type { SharedProducer } from '../../lambdas/shared/kafka';
 import { decodeMskEvent } from '../../lambdas/shared/msk-event';
 import { eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
@@ -56,12 +57,13 @@ afterAll(async () => {
 
 const ids = schemaVersionIds(undefined);
 
-/** A source topic and its DLQ, named for this test only. */
-async function topicPair(sourcePartitions = 3, dlqPartitions = 1) {
+/** A source topic, its DLQ and the DLQ's re-drive log, named for this test only. */
+async function topicPair(sourcePartitions = 3, dlqPartitions = 1, withRedriveLog = true) {
   const name = unique('ops');
   const source: TopicSpec = { ...topicNamed('user-events'), name, partitions: sourcePartitions };
   const dlq: TopicSpec = { ...topicNamed('user-events.dlq'), name: `${name}.dlq`, partitions: dlqPartitions };
-  await ensureTopics(admin, [source, dlq]);
+  const log: TopicSpec = { ...topicNamed('user-events.dlq.redriven'), name: markerTopicOf(dlq.name) };
+  await ensureTopics(admin, withRedriveLog ? [source, dlq, log] : [source, dlq]);
   return { source: name, dlq: dlq.name };
 }
 
@@ -404,13 +406,7 @@ describe('ops redrive', () => {
     // The listing shows them as re-driven; the marks are in the compacted marker topic.
     const { entries } = await listDeadLetters(ops, { topics: [dlq] });
     expect(entries.every((e) => e.redriven !== undefined)).toBe(true);
-    const [config] = (
-      await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [{ type: 2, name: markerTopicOf(dlq) }],
-      })
-    ).resources;
-    expect(config?.configEntries.find((c) => c.configName === 'cleanup.policy')?.configValue).toBe('compact');
+    expect(await readAll(markerTopicOf(dlq))).toHaveLength(4);
   });
 
   it('re-drives an offset range, a dry run writes nothing, and later runs send only the rest', async () => {
@@ -420,7 +416,9 @@ describe('ops redrive', () => {
     expect(dry.status, dry.err).toBe(0);
     expect(dry.out).toMatch(/would re-drive 3, 0 already re-driven, 0 skipped/);
     expect((await readAll(source)).length).toBe(5);
-    expect(await admin.listTopics()).not.toContain(markerTopicOf(dlq));
+    expect(await admin.fetchTopicOffsets(markerTopicOf(dlq))).toEqual([
+      expect.objectContaining({ partition: 0, high: '0' }),
+    ]);
 
     const range = await redrive(ops, { dlqTopic: dlq, fromOffset: 1n, toOffset: 3n });
     expect(range.redriven.map((r) => r.entry.offset)).toEqual(['1', '2', '3']);
@@ -436,6 +434,94 @@ describe('ops redrive', () => {
     const { all, copies } = await redrivenCopies(source, dlq);
     expect(all).toHaveLength(10);
     expect([...copies.keys()].sort()).toEqual(['0/0', '0/1', '0/2', '0/3', '0/4']);
+  });
+
+  it('refuses to run without the re-drive log, naming it, and creates no topic', async () => {
+    const { source, dlq } = await topicPair(3, 1, false);
+    const stored = await writeAndRead(source, [{ ...framedEvent(0, unique('nolog')).message, partition: 0 }]);
+    await deadLetter(
+      dlq,
+      stored,
+      () => new PoisonRecord('RetriesExhausted', 'timed out', 'RetriesExhausted'),
+    );
+    for (const dryRun of [false, true]) {
+      await expect(redrive(ops, { dlqTopic: dlq, dryRun })).rejects.toThrow(
+        `no topic named "${markerTopicOf(dlq)}", where re-drive records what it sent`,
+      );
+    }
+    expect(await admin.listTopics()).not.toContain(markerTopicOf(dlq));
+    expect(await readAll(source)).toHaveLength(1);
+  });
+
+  it('frames JSON values again (the schema version they carried, else the current one), sends framed ones as they are, and reports JSON it cannot frame', async () => {
+    const { source, dlq } = await topicPair(3, 1);
+    const tag = unique('json');
+    const { event, message } = framedEvent(0, tag);
+    const [stored] = await writeAndRead(source, [{ ...message, partition: 1 }]);
+    const asRead = toMskRecord(source, 1, (stored as ReadMessage).message);
+    const payload = Buffer.from(JSON.stringify(event));
+    /** The record as the mapping delivers it to the handler with EventRecordFormat JSON. */
+    const delivered = (value: Buffer, schemaId?: string) => ({
+      ...asRead,
+      value: value.toString('base64'),
+      ...(schemaId ? { valueSchemaMetadata: { dataFormat: 'JSON', schemaId } } : {}),
+    });
+    // An older schema version than the contract's current one, which the record carried.
+    const older = '0f8e7d6c-5b4a-4392-8172-6a5b4c3d2e1f';
+    const letters = [
+      delivered(payload, older), // the handler's dead letter
+      delivered(payload), // a dead letter written before the schema metadata was kept
+      asRead, // the mapping's dead letter: the bytes as produced
+      delivered(Buffer.from(JSON.stringify({ ...event, eventType: 'no_such_event' }))),
+    ];
+    const messages = letters.map((r) => {
+      const [record] = decodeMskEvent(toMskEvent([r], eventSource.eventSourceArn, brokers));
+      if (!record) throw new Error('no record');
+      return deadLetterMessage(
+        record,
+        deadLetterFor(
+          record,
+          eventSource,
+          new PoisonRecord('DerivationFailed', 'bug'),
+          invocation,
+          new Date(),
+        ),
+      );
+    });
+    await writer.send([{ topic: dlq, messages }]);
+
+    const result = await redrive(ops, { dlqTopic: dlq });
+    expect(result.redriven.map((r) => [r.entry.offset, r.framedWith])).toEqual([
+      ['0', older],
+      ['1', ids('user_registered')],
+      ['2', undefined],
+    ]);
+    expect(result.skipped).toEqual([
+      expect.objectContaining({
+        offset: '3',
+        problem:
+          'cannot be re-driven as the mapping would accept it: the value is JSON of event type "no_such_event", which has no contract',
+      }),
+    ]);
+    const { copies } = await redrivenCopies(source, dlq);
+    expect([...copies.keys()].sort()).toEqual(['0/0', '0/1', '0/2']);
+    for (const [key, id] of [
+      ['0/0', older],
+      ['0/1', ids('user_registered')],
+    ] as const) {
+      const framed = decode(copies.get(key)?.message.value as Buffer);
+      expect(framed.schemaVersionId, key).toBe(id);
+      expect(framed.payload.equals(payload), key).toBe(true);
+      expect(copies.get(key)?.message.key).toEqual(stored?.message.key);
+    }
+    expect(copies.get('0/2')?.message.value).toEqual(stored?.message.value);
+    // The one it could not frame is not marked: once its cause is fixed it can be re-driven.
+    const again = await redrive(ops, { dlqTopic: dlq });
+    expect(again.redriven).toHaveLength(0);
+    expect(again.alreadyRedriven.map((e) => e.offset)).toEqual(['0', '1', '2']);
+    expect(again.skipped.map((e) => e.offset)).toEqual(['3']);
+    const cli = await ops_('redrive', dlq, '--dry-run');
+    expect(cli.out).toContain(`skipped ${dlq}/0/3: cannot be re-driven as the mapping would accept it`);
   });
 
   it('skips records that are not dead letters and refuses unknown topics', async () => {

@@ -111,7 +111,7 @@ export async function account(
   const expected = new Map<string, EventType[]>();
   for (const s of sent)
     if (accepted.has(s.event.eventId)) expected.set(s.event.eventId, derivedFrom(s.event.eventType).sort());
-  const derivedTopics = topics.filter((t) => t.carries !== 'dead_letter').map((t) => t.name);
+  const derivedTopics = topics.filter((t) => Array.isArray(t.carries)).map((t) => t.name);
   const dlqTopics = consumers.map((c) => dlqOf(c.sourceTopic));
   const derived = new Map<string, AnyEvent>(); // by eventId: duplicates dropped
   const deadLettered = new Set<string>();

@@ -5,7 +5,7 @@ import { type ConsumerDependencies, processBatch } from '../../lambdas/consumers
 import { derivers } from '../../lambdas/consumers/flows';
 import { decode } from '../../lambdas/shared/glue-wire-format';
 import { contractOfSchemaVersionId, schemaVersionIds } from '../../lambdas/shared/records';
-import { type ConsumerSpec, consumers, topicNamed } from '../../lib/topology';
+import { type ConsumerSpec, consumers, eventTypesOf, topicNamed } from '../../lib/topology';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';
@@ -62,7 +62,7 @@ describe('flows', () => {
 
 describe.each(consumers)('$name', (spec) => {
   const sourceTopic = topicNamed(spec.sourceTopic);
-  const types = (sourceTopic.carries === 'dead_letter' ? [] : sourceTopic.carries) as EventType[];
+  const types = eventTypesOf(sourceTopic) as EventType[];
 
   it.each(types)('turns %s into the derived events of its flow', async (type) => {
     const source = eventExamples[type][0] as AnyEvent;

@@ -3,6 +3,8 @@ import {
   type ConsumerSpec,
   consumers,
   dlqOf,
+  eventTypesOf,
+  redriveLogOf,
   streams,
   topicConfig,
   topicForCluster,
@@ -41,6 +43,26 @@ describe('topology', () => {
     for (const c of consumers) {
       expect(names).toContain(dlqOf(c.sourceTopic));
       expect(c.mapping.onFailureTopic).toBe(dlqOf(c.sourceTopic));
+    }
+  });
+
+  it('declares a compacted re-drive log for every dead-letter topic, so the stack creates it', () => {
+    const dlqs = topics.filter((t) => t.carries === 'dead_letter');
+    expect(dlqs.map((t) => t.name).sort()).toEqual(consumers.map((c) => dlqOf(c.sourceTopic)).sort());
+    for (const dlq of dlqs) {
+      const log = topicNamed(redriveLogOf(dlq.name));
+      expect(log.name).toBe(`${dlq.name}.redriven`);
+      expect(log).toMatchObject({ carries: 'redrive_log', cleanupPolicy: 'compact', partitions: 1 });
+      expect(log.key).toBeUndefined();
+      expect(topicConfig(topicForCluster(log, 3))).toMatchObject({
+        'cleanup.policy': 'compact',
+        'min.insync.replicas': '2',
+      });
+    }
+    // Only those: no event is routed to a re-drive log.
+    for (const log of topics.filter((t) => t.carries === 'redrive_log')) {
+      expect(dlqs.map((t) => redriveLogOf(t.name))).toContain(log.name);
+      expect(eventTypesOf(log)).toEqual([]);
     }
   });
 
@@ -182,6 +204,19 @@ describe('topology', () => {
       expect(problems).toContain('topic "email-events" is declared twice');
       expect(problems).toContain('event "user_login" is carried by both "user-events" and "audit"');
       expect(problems).toContain('topic "audit" is keyed by orderId, which "user_login" does not require');
+    });
+
+    it('a dead-letter topic without its re-drive log, and a re-drive log that is not compacted', () => {
+      const t = current();
+      t.topics = t.topics
+        .filter((x) => x.name !== 'order-events.dlq.redriven')
+        .map((x) => (x.name === 'user-events.dlq.redriven' ? { ...x, cleanupPolicy: 'delete' as const } : x));
+      t.topics.push({ ...topicNamed('payment-events.dlq.redriven'), name: 'orphan.dlq.redriven' });
+      expect(topologyProblems(t).sort()).toEqual([
+        'dead-letter topic "order-events.dlq" has no re-drive log "order-events.dlq.redriven"',
+        're-drive log "orphan.dlq.redriven" belongs to no dead-letter topic',
+        're-drive log "user-events.dlq.redriven" must be compacted (its marks must outlive retention)',
+      ]);
     });
 
     it('a stream accepting an event its topic does not carry', () => {

@@ -21,7 +21,8 @@
  *   destination: https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html),
  * - read the registry's schemas (the mapping's Glue validation,
  *   https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html),
- * - describe this cluster and manage network interfaces (what AWSLambdaMSKExecutionRole grants on `*`).
+ * - describe this cluster (DescribeClusterV2), look up its brokers (GetBootstrapBrokers, on `*`: it has
+ *   no resource type) and manage network interfaces (what AWSLambdaMSKExecutionRole grants on `*`).
  */
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
@@ -45,7 +46,7 @@ import {
   type KafkaClusterRef,
   kafkaConsumerStatements,
   kafkaProducerStatements,
-  mskMappingClusterStatement,
+  mskMappingClusterStatements,
 } from './kafka-access';
 import { acknowledge, acknowledgeWildcardResource } from './nag';
 import type { SchemaRegistry } from './schema-registry';
@@ -162,7 +163,7 @@ export class ConsumerFunction extends Construct {
         SCHEMA_VERSION_IDS: props.schemaVersionIdsMaxLength,
       },
       statements: [
-        mskMappingClusterStatement(props.cluster),
+        ...mskMappingClusterStatements(props.cluster),
         ...kafkaConsumerStatements(props.cluster, spec.sourceTopic, mapping.consumerGroupId),
         // The derived topics and the dead-letter topic, with an idempotent producer.
         ...kafkaProducerStatements(props.cluster, topicsWrittenBy(spec)),

@@ -276,7 +276,15 @@ describe.each(consumers.map((c) => [c.name, c] as const))('consumer %s', (name, 
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     const statements = statementsOfRole(dev, roleId);
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid) as Statement;
+    // DescribeClusterV2 alone (https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html asks
+    // for one of DescribeCluster and DescribeClusterV2); GetBootstrapBrokers has no resource type, so "*".
+    expect(list(bySid('MskMappingDescribeCluster').Action)).toEqual(['kafka:DescribeClusterV2']);
     expect(list(bySid('MskMappingDescribeCluster').Resource).map(render)).toEqual([clusterArn]);
+    expect(bySid('MskMappingBootstrapBrokers')).toMatchObject({
+      Action: 'kafka:GetBootstrapBrokers',
+      Resource: '*',
+    });
+    expect(statements.flatMap((s) => list(s.Action))).not.toContain('kafka:DescribeCluster');
     expect(list(bySid('GlueReadRegistry').Action)).toEqual(['glue:GetRegistry']);
     expect(list(bySid('GlueReadSchemaVersions').Resource).map(render)).toEqual([
       expect.stringMatching(/^<SchemaRegistry\w+\.Arn>$/),
@@ -293,12 +301,13 @@ describe('IAM of the whole application', () => {
     statementsOfRole(dev, roleId),
   );
 
-  it('grants no Kafka, MSK or Glue action on "*", and no wildcard action at all', () => {
+  it('grants no Kafka, MSK or Glue action on "*" but GetBootstrapBrokers, and no wildcard action at all', () => {
     expect(everyStatement.length).toBeGreaterThan(0);
     for (const s of everyStatement) {
       for (const action of list(s.Action)) {
         expect(action, 'no wildcard actions').not.toContain('*');
-        if (/^(kafka-cluster|kafka|glue):/.test(action))
+        // kafka:GetBootstrapBrokers has no resource type (cdk-iam-reference.test.ts): "*" is its only resource.
+        if (/^(kafka-cluster|kafka|glue):/.test(action) && action !== 'kafka:GetBootstrapBrokers')
           expect(list(s.Resource).map(render), `${action} is scoped`).not.toContain('*');
       }
     }
@@ -314,12 +323,12 @@ describe('IAM of the whole application', () => {
     expect(JSON.stringify(dev.toJSON())).not.toContain('AWSLambdaMSKExecutionRole');
   });
 
-  it('lets the bootstrap-broker lookup call GetBootstrapBrokers on the cluster and nothing else in Kafka', () => {
+  it('lets the bootstrap-broker lookup call GetBootstrapBrokers (on "*", it has no resource type) and nothing else in Kafka', () => {
     const lookupStatements = resources(dev, 'AWS::IAM::Policy')
       .filter(([pid]) => pid.startsWith('BootstrapBrokers'))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
     expect(lookupStatements.map((s) => [s.Action, render(s.Resource)])).toEqual([
-      ['kafka:GetBootstrapBrokers', clusterArn],
+      ['kafka:GetBootstrapBrokers', '*'],
     ]);
   });
 });

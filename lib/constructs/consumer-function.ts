@@ -10,7 +10,8 @@
  * A target whose Kafka mappings lack some of these settings (lib/target.ts, LocalStack) gets a mapping
  * without them, as {@link KafkaMappingFeatures} says: no provisioned mode, error-handling controls,
  * partial batch responses, on-failure destination, schema-registry integration, system logs or
- * metrics. The handler is the same: it dead-letters poison records itself and reads records both as
+ * metrics. Where the target has them, the mapping's metrics are always on (every group): the alarms
+ * on what the mapping itself dead-letters, drops or fails at read them. The handler is the same: it dead-letters poison records itself and reads records both as
  * the schema-registry integration delivers them (JSON) and as produced (Glue-framed). Filters match the
  * JSON `value` only the integration delivers, so without it they are left out too: on framed values
  * they would match nothing and drop every record.
@@ -77,8 +78,6 @@ export interface ConsumerFunctionProps {
   readonly clusterSecurityGroups: readonly ISecurityGroup[];
   /** Provisioned pollers. @default the spec's */
   readonly pollers?: { readonly minimum: number; readonly maximum: number };
-  /** Turn on the mapping's EventCount, ErrorCount and KafkaMetrics metrics. @default false */
-  readonly mappingMetrics?: boolean;
   readonly logLevel: LogLevel;
   readonly metricsNamespace: string;
   /** Powertools Tracer in the function (see ObservabilityConfig.tracer). @default false */
@@ -109,6 +108,12 @@ export class ConsumerFunction extends Construct {
   readonly eventFunction: EventFunction;
   readonly eventSource: ManagedKafkaEventSource;
   readonly spec: ConsumerSpec;
+  /**
+   * Whether the mapping publishes its own metrics (MetricsConfig: EventCount, ErrorCount and
+   * KafkaMetrics, https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics):
+   * wherever the target implements them.
+   */
+  readonly mappingMetrics: boolean;
 
   constructor(scope: Construct, id: string, props: ConsumerFunctionProps) {
     super(scope, id);
@@ -119,6 +124,7 @@ export class ConsumerFunction extends Construct {
     // Filters look inside the JSON value the schema-registry integration delivers (see above).
     const jsonValues = features.schemaRegistry && mapping.schemaRegistry.eventRecordFormat === 'JSON';
     this.spec = spec;
+    this.mappingMetrics = features.metrics;
 
     // Every schema of this registry: the mapping looks schema versions up by id.
     const registrySchemasArn = Stack.of(this).formatArn({
@@ -207,10 +213,10 @@ export class ConsumerFunction extends Construct {
           })
         : undefined,
       logLevel: features.systemLogs ? EventSourceMappingLogLevel.WARN : undefined,
-      metricsConfig:
-        props.mappingMetrics && features.metrics
-          ? { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] }
-          : undefined,
+      // Every metric group, in every stage: the alarms read them (observability.ts).
+      metricsConfig: features.metrics
+        ? { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] }
+        : undefined,
     });
     this.eventFunction.function.addEventSource(this.eventSource);
     if (!features.onFailureDestination) {

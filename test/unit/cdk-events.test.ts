@@ -244,6 +244,8 @@ describe.each(consumers.map((c) => [c.name, c] as const))('consumer %s', (name, 
         },
       },
       LoggingConfig: { SystemLogLevel: 'WARN' },
+      // Every metric group, in every stage: the alarms read them.
+      MetricsConfig: { Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'] },
     });
   });
 
@@ -491,6 +493,10 @@ describe('observability', () => {
         ...consumers.flatMap((c) => [
           `dev-${c.name}-lag`,
           `dev-${c.name}-dead-letters`,
+          `dev-${c.name}-mapping-dead-letters`,
+          `dev-${c.name}-records-dropped`,
+          `dev-${c.name}-mapping-errors`,
+          `dev-${c.name}-not-polling`,
           `dev-${c.name}-errors`,
         ]),
         'dev-producer-errors',
@@ -516,6 +522,87 @@ describe('observability', () => {
     }
     expect(alarmNamed('dev-api-5xx-rate')).toMatchObject({ Threshold: 1 });
     for (const a of alarms) expect(a.AlarmActions).toBeUndefined();
+  });
+
+  describe.each(['dev', 'prod'])('%s: the mapping’s own metrics', (stage) => {
+    const t = stage === 'dev' ? dev : events({ stage });
+    const stageAlarms = resources(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const named = (name: string) => stageAlarms.find((a) => a.AlarmName === name) as Record<string, Cfn>;
+
+    it.each(consumers.map((c) => [c.name] as const))(
+      '%s: alarms on every record the mapping sends to <topic>.dlq or drops, on its errors, and when it stops polling',
+      (name) => {
+        const { id: functionId } = functionNamed(t, `${stage}-${name}`);
+        const [[mappingId, mapping]] = resources(t, 'AWS::Lambda::EventSourceMapping').filter(
+          ([, m]) => m.Properties.FunctionName.Ref === functionId,
+        ) as [[string, Resource]];
+        expect(mapping.Properties.MetricsConfig).toEqual({
+          Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'],
+        });
+        const byMapping = [{ Name: 'EventSourceMappingUUID', Value: { Ref: mappingId } }];
+        const stat = (metricName: string, statistic = 'Sum') => ({
+          Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: byMapping },
+          Period: 300,
+          Stat: statistic,
+        });
+        for (const [alarmName, metricName] of [
+          ['mapping-dead-letters', 'OnFailureDestinationDeliveredEventCount'],
+          ['records-dropped', 'DroppedEventCount'],
+        ] as const) {
+          const a = named(`${stage}-${name}-${alarmName}`);
+          expect(a, alarmName).toMatchObject({
+            Namespace: 'AWS/Lambda',
+            MetricName: metricName,
+            Dimensions: byMapping,
+            Statistic: 'Sum',
+            Period: 300,
+            Threshold: 0,
+            ComparisonOperator: 'GreaterThanThreshold',
+            EvaluationPeriods: 1,
+            TreatMissingData: 'notBreaching',
+          });
+        }
+
+        const errors = named(`${stage}-${name}-mapping-errors`);
+        expect(errors).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+        const errorMetrics = [
+          'PollingErrorCount',
+          'InvokeErrorCount',
+          'OnFailureDestinationDeliveryErrorCount',
+          'SchemaRegistryErrorCount',
+          'CommitErrorCount',
+        ];
+        const [sum, ...inputs] = errors.Metrics as Cfn[];
+        expect(sum.Expression).toBe(errorMetrics.map((_, i) => `FILL(e${i}, 0)`).join(' + '));
+        expect(inputs.map((m: Cfn) => [m.Id, m.MetricStat])).toEqual(
+          errorMetrics.map((m, i) => [`e${i}`, stat(m)]),
+        );
+
+        // A mapping that stops polling publishes nothing at all: missing data must breach.
+        const polling = named(`${stage}-${name}-not-polling`);
+        expect(polling).toMatchObject({
+          Threshold: 1,
+          ComparisonOperator: 'LessThanThreshold',
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          TreatMissingData: 'breaching',
+        });
+        const [liveness, ...signals] = polling.Metrics as Cfn[];
+        expect(liveness.Expression).toBe('FILL(polls, 0) + FILL(lags, 0)');
+        expect(Object.fromEntries(signals.map((m: Cfn) => [m.Id, m.MetricStat]))).toStrictEqual({
+          polls: stat('PolledEventCount', 'SampleCount'),
+          lags: {
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'OffsetLag',
+              Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+            },
+            Period: 300,
+            Stat: 'SampleCount',
+          },
+        });
+      },
+    );
   });
 
   it('sends alarms to a new, encrypted topic for an e-mail address, or to an existing topic', () => {
@@ -550,11 +637,15 @@ describe('observability', () => {
       'Function duration p99 (ms)',
       'Dead-lettered records',
       'Derived events emitted',
+      'Mapping: records sent to <topic>.dlq, and dropped',
     ])
       expect(body).toContain(`"title":"${title}"`);
     expect(body.match(/"OffsetLag"/g)).toHaveLength(consumers.length);
     for (const c of consumers)
       expect(body).toContain(`MetricName=\\"RecordsDeadLettered\\" service=\\"${c.name}\\"`);
+    expect(body.match(/"OnFailureDestinationDeliveredEventCount","EventSourceMappingUUID"/g)).toHaveLength(
+      consumers.length,
+    );
   });
 });
 

@@ -59,8 +59,8 @@ export interface ConsumersConfig {
    * @default the topology's (lib/topology.ts) in prod; 1–1 in dev
    */
   readonly pollers: { readonly minimum: number; readonly maximum: number } | undefined;
-  /** Event-source-mapping metrics (EventCount, ErrorCount, KafkaMetrics), billed as custom metrics. */
-  readonly mappingMetrics: boolean;
+  // No switch for the mappings' metrics (MetricsConfig): every stage has them, the alarms read them
+  // (lib/constructs/observability.ts).
 }
 
 export interface ApiConfig {
@@ -166,7 +166,6 @@ export const CONTEXT_KEYS = [
   'enhancedMonitoring',
   'minPollers',
   'maxPollers',
-  'mappingMetrics',
   'apiAuth',
   'cognitoUserPoolArn',
   'apiThrottleRate',
@@ -195,7 +194,6 @@ export const PROFILE_DEFAULTS: Readonly<
       readonly enhancedMonitoring: EnhancedMonitoring;
       /** undefined: the topology's pollers. */
       readonly pollers: { readonly minimum: number; readonly maximum: number } | undefined;
-      readonly mappingMetrics: boolean;
       readonly throttleRateLimit: number;
       readonly throttleBurstLimit: number;
       readonly quotaPerDay: number;
@@ -214,7 +212,6 @@ export const PROFILE_DEFAULTS: Readonly<
     volumeSizeGiB: 10,
     enhancedMonitoring: 'DEFAULT',
     pollers: { minimum: 1, maximum: 1 },
-    mappingMetrics: false,
     throttleRateLimit: 10,
     throttleBurstLimit: 20,
     quotaPerDay: 10_000,
@@ -229,7 +226,6 @@ export const PROFILE_DEFAULTS: Readonly<
     volumeSizeGiB: 100,
     enhancedMonitoring: 'PER_TOPIC_PER_PARTITION',
     pollers: undefined,
-    mappingMetrics: true,
     throttleRateLimit: 500,
     throttleBurstLimit: 1_000,
     quotaPerDay: 1_000_000,
@@ -448,7 +444,6 @@ export function loadConfig(
     if (minimum > maximum) problems.push(`minPollers (${minimum}) must not exceed maxPollers (${maximum})`);
     pollers = { minimum, maximum };
   }
-  const mappingMetrics = read.boolean('mappingMetrics', defaults.mappingMetrics);
 
   // API
   const auth = read.oneOf<ApiAuth>('apiAuth', 'iam', ['iam', 'apiKey', 'cognito']);
@@ -510,7 +505,7 @@ export function loadConfig(
     terminationProtection,
     network: { vpcCidr, availabilityZones, natGateways, interfaceEndpoints },
     kafka: { version, brokerType, instanceType, brokersPerAz, volumeSizeGiB, enhancedMonitoring },
-    consumers: { pollers, mappingMetrics },
+    consumers: { pollers },
     api: {
       auth,
       cognitoUserPoolArn,

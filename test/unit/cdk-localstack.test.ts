@@ -268,10 +268,16 @@ const ALLOWED: readonly Allowed[] = [
   ),
   mappingProperty('Filters', /^Properties\.FilterCriteria$/),
   mappingProperty('Mapping system logs', /^Properties\.LoggingConfig$/),
-  // mappingMetrics is on in prod only.
+  // On AWS in every stage, with four alarms per mapping on them.
+  mappingProperty('Mapping metrics', /^Properties\.MetricsConfig$/),
   {
-    ...mappingProperty('Mapping metrics', /^Properties\.MetricsConfig$/),
-    count: { dev: 0, prod: consumers.length },
+    row: 'Mapping metrics',
+    stack: 'events',
+    change: 'resource removed',
+    type: 'AWS::CloudWatch::Alarm',
+    logicalId:
+      /^Observability\w+consumer(mappingdeadletters|recordsdropped|mappingerrors|notpolling)[0-9A-F]{8}$/,
+    count: consumers.length * 4,
   },
 ];
 

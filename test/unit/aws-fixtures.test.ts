@@ -143,7 +143,7 @@ describe('the local mapping builds events as AWS does', () => {
         const headers: Record<string, Buffer[]> = {};
         for (const h of r.headers ?? [])
           for (const [name, bytes] of Object.entries(h))
-            (headers[name] ??= []).push(Buffer.from((bytes as number[]).map((b) => b & 0xff)));
+            headers[name] = [...(headers[name] ?? []), Buffer.from((bytes as number[]).map((b) => b & 0xff))];
         const local = toMskRecord(r.topic as string, Number(r.partition), asRead(r, headers));
         // Kafka keeps headers in order; kafkajs groups a repeated name, so compare per name.
         const byName = (list: readonly Record<string, readonly number[]>[]) =>

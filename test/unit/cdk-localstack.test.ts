@@ -24,7 +24,7 @@ import {
 import { ConfigError, loadConfig } from '../../lib/config';
 import { topicSettings } from '../../lib/constructs/kafka-admin-topics';
 import { addDeployment } from '../../lib/stacks/app';
-import { TARGET_FEATURES } from '../../lib/target';
+import { mappingAsDeployed, TARGET_FEATURES } from '../../lib/target';
 import { consumers, topics } from '../../lib/topology';
 
 const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
@@ -358,6 +358,70 @@ describe.each([
       ofAws.map(([id, p]) => [id, pick(p)]),
     );
   });
+
+  it.each([
+    ['aws', () => aws],
+    ['localstack', () => localstack],
+  ] as const)(
+    '%s: each mapping has exactly the settings the local mapping runs by (mappingAsDeployed)',
+    (target, t) => {
+      const resources = t().events.Resources;
+      for (const spec of consumers) {
+        const fnId = Object.entries(resources).find(
+          ([, r]) =>
+            r.Type === 'AWS::Lambda::Function' && String(r.Properties.FunctionName).endsWith(`-${spec.name}`),
+        )?.[0];
+        const p = Object.values(resources).find(
+          (r) => r.Type === MAPPING && r.Properties.FunctionName?.Ref === fnId,
+        )?.Properties;
+        const pollers = p?.ProvisionedPollerConfig
+          ? {
+              minimum: p.ProvisionedPollerConfig.MinimumPollers,
+              maximum: p.ProvisionedPollerConfig.MaximumPollers,
+            }
+          : undefined;
+        const d = mappingAsDeployed(spec.mapping, TARGET_FEATURES[target].kafkaMapping, pollers);
+        const registry = p?.AmazonManagedKafkaEventSourceConfig?.SchemaRegistryConfig;
+        expect({
+          consumerGroupId: p?.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId,
+          batchSize: p?.BatchSize,
+          maximumBatchingWindowSeconds: p?.MaximumBatchingWindowInSeconds,
+          errorHandling:
+            p?.MaximumRetryAttempts === undefined
+              ? undefined
+              : {
+                  maximumRetryAttempts: p.MaximumRetryAttempts,
+                  maximumRecordAgeSeconds: p.MaximumRecordAgeInSeconds ?? -1,
+                  bisectBatchOnFunctionError: p.BisectBatchOnFunctionError,
+                },
+          reportBatchItemFailures: (p?.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+          onFailureTopic: p?.DestinationConfig?.OnFailure?.Destination?.replace(/^kafka:\/\//, ''),
+          filters: (p?.FilterCriteria?.Filters ?? []).map((f: { Pattern: string }) => ({
+            pattern: JSON.parse(f.Pattern),
+          })),
+          provisionedPollers: pollers,
+          schemaRegistry: registry
+            ? {
+                eventRecordFormat: registry.EventRecordFormat,
+                validateValue: (registry.SchemaValidationConfigs ?? []).some(
+                  (c: { Attribute: string }) => c.Attribute === 'VALUE',
+                ),
+              }
+            : undefined,
+        }).toEqual({
+          consumerGroupId: d.consumerGroupId,
+          batchSize: d.batchSize,
+          maximumBatchingWindowSeconds: d.maximumBatchingWindowSeconds,
+          errorHandling: d.errorHandling,
+          reportBatchItemFailures: d.reportBatchItemFailures,
+          onFailureTopic: d.onFailureTopic,
+          filters: d.filters,
+          provisionedPollers: d.provisionedPollers,
+          schemaRegistry: d.schemaRegistry,
+        });
+      }
+    },
+  );
 
   it('outputs the cluster ARN and the API URL the smoke script looks up', () => {
     // scripts/localstack/smoke.ts reads .cache/localstack-outputs.json with these patterns.

@@ -186,7 +186,7 @@ describe.each(consumers.map((c) => [c.name, c] as const))('consumer %s', (name, 
     expect(render(fn.Properties.VpcConfig.SecurityGroupIds[0])).toMatch(/ConsumerSecurityGroup/);
     expect(fn.Properties.LoggingConfig.LogGroup.Ref).toMatch(/Logs/);
     const logGroup = dev.findResources('AWS::Logs::LogGroup')[fn.Properties.LoggingConfig.LogGroup.Ref];
-    expect(logGroup.Properties.RetentionInDays).toBe(7);
+    expect(logGroup?.Properties.RetentionInDays).toBe(7);
   });
 
   it('loads Powertools Tracer only when the tracer setting is on', () => {

@@ -154,7 +154,7 @@ describe('MSK cluster', () => {
     ]);
     expect(p.LoggingInfo.BrokerLogs.CloudWatchLogs.Enabled).toBe(true);
     const logGroup = p.LoggingInfo.BrokerLogs.CloudWatchLogs.LogGroup.Ref;
-    expect(dev.findResources('AWS::Logs::LogGroup')[logGroup].Properties.RetentionInDays).toBe(7);
+    expect(dev.findResources('AWS::Logs::LogGroup')[logGroup]?.Properties.RetentionInDays).toBe(7);
   });
 
   it('sizes the brokers per stage, with Kafka 3.6 or later', () => {

@@ -29,13 +29,28 @@ export interface NetworkConfig {
   /** IPv4 range of the VPC. @default '10.40.0.0/16' */
   readonly vpcCidr: string;
   /**
-   * The three Availability Zones to use, e.g. `eu-west-1a,eu-west-1b,eu-west-1c`.
+   * The three Availability Zones by zone ID, e.g. `use1-az1,use1-az2,use1-az4`: the subnets are
+   * placed with `AvailabilityZoneId`, which names the same zone in every account (zone *names* map to
+   * different zones per account). Needed in us-east-1, where MSK refuses client subnets in `use1-az3`.
+   * @default none: {@link availabilityZones}, or the region's first three
+   */
+  readonly availabilityZoneIds: readonly string[] | undefined;
+  /**
+   * The three Availability Zones by name, e.g. `eu-west-1a,eu-west-1b,eu-west-1c` (not in us-east-1).
    * @default the region's first three (`Fn::GetAZs`), resolved at deploy time: no lookup at synth
    */
   readonly availabilityZones: readonly string[] | undefined;
+  /**
+   * The zones are neither pinned nor is the region known at synth: the platform template then carries
+   * a CloudFormation rule that refuses us-east-1 before anything is created (see KafkaStack).
+   */
+  readonly refuseUsEast1: boolean;
   /** NAT gateways; 0 keeps the subnets isolated from the internet. @default 0 */
   readonly natGateways: number;
-  /** Interface endpoints for Lambda and STS, which the event-source mappings use. @default true */
+  /**
+   * Interface endpoints for Lambda and STS. Only event-source mappings in on-demand mode need them;
+   * every mapping here uses provisioned mode (lib/constructs/network.ts). @default false
+   */
   readonly interfaceEndpoints: boolean;
 }
 
@@ -74,6 +89,12 @@ export interface ApiConfig {
   readonly throttleBurstLimit: number;
   /** Requests per day per API key (`apiKey` auth only). */
   readonly quotaPerDay: number;
+  /**
+   * Reserved concurrency of the producer function: at most this many instances, each holding its own
+   * IAM-authenticated connections to the brokers. The stage throttle bounds requests per second, not
+   * concurrent executions, and MSK caps IAM connections per broker (see lib/constructs/producer-api.ts).
+   */
+  readonly producerReservedConcurrency: number;
   /**
    * Whether this app sets the account's API Gateway CloudWatch Logs role, which API Gateway needs to
    * write execution and access logs. Turn it off when the account already has one.
@@ -121,9 +142,10 @@ export interface DeploymentConfig {
   /** Glue Schema Registry name. @default `<stage>-events` */
   readonly registryName: string;
   /**
-   * Whether stateful resources (the schema registry and its schemas, the topics, the cluster's KMS key
-   * and log groups) are deleted with the stack.
-   * @default false: they are retained
+   * Whether stateful resources (the schema registry and its schemas, the topics, the KMS keys and the
+   * log groups) are deleted with the stack. Log groups and keys have no fixed names, so retained ones
+   * never block the next deployment; the registry does (its name is fixed), hence dev deletes it.
+   * @default true in dev (destroy, then deploy again, just works), false in prod (retained)
    */
   readonly destroyOnRemoval: boolean;
   /** CloudFormation termination protection of every stack. @default true in prod, false in dev */
@@ -155,6 +177,7 @@ export const CONTEXT_KEYS = [
   'destroyOnRemoval',
   'terminationProtection',
   'vpcCidr',
+  'availabilityZoneIds',
   'availabilityZones',
   'natGateways',
   'interfaceEndpoints',
@@ -172,6 +195,7 @@ export const CONTEXT_KEYS = [
   'apiThrottleBurst',
   'apiQuotaPerDay',
   'apiCloudWatchRole',
+  'producerReservedConcurrency',
   'logLevel',
   'metricsNamespace',
   'tracer',
@@ -188,6 +212,7 @@ export const PROFILE_DEFAULTS: Readonly<
     Profile,
     {
       readonly terminationProtection: boolean;
+      readonly destroyOnRemoval: boolean;
       readonly standardInstanceType: string;
       readonly expressInstanceType: string;
       readonly volumeSizeGiB: number;
@@ -197,6 +222,7 @@ export const PROFILE_DEFAULTS: Readonly<
       readonly throttleRateLimit: number;
       readonly throttleBurstLimit: number;
       readonly quotaPerDay: number;
+      readonly producerReservedConcurrency: number;
       readonly logLevel: LogLevel;
       readonly logRetentionDays: number;
       readonly offsetLagThreshold: number;
@@ -205,6 +231,7 @@ export const PROFILE_DEFAULTS: Readonly<
 > = {
   dev: {
     terminationProtection: false,
+    destroyOnRemoval: true,
     // The smallest broker; IAM auth limits it to a few new connections per second per broker
     // (https://docs.aws.amazon.com/msk/latest/developerguide/limits.html), enough for a dev load.
     standardInstanceType: 'kafka.t3.small',
@@ -215,12 +242,15 @@ export const PROFILE_DEFAULTS: Readonly<
     throttleRateLimit: 10,
     throttleBurstLimit: 20,
     quotaPerDay: 10_000,
+    // A handful of instances: 10 × (one connection per broker) stays far below the broker limits.
+    producerReservedConcurrency: 10,
     logLevel: 'DEBUG',
     logRetentionDays: 7,
     offsetLagThreshold: 1_000,
   },
   prod: {
     terminationProtection: true,
+    destroyOnRemoval: false,
     standardInstanceType: 'kafka.m7g.large',
     expressInstanceType: 'express.m7g.large',
     volumeSizeGiB: 100,
@@ -229,6 +259,7 @@ export const PROFILE_DEFAULTS: Readonly<
     throttleRateLimit: 500,
     throttleBurstLimit: 1_000,
     quotaPerDay: 1_000_000,
+    producerReservedConcurrency: 100,
     logLevel: 'INFO',
     logRetentionDays: 90,
     offsetLagThreshold: 10_000,
@@ -239,6 +270,16 @@ const STAGE = /^[a-z][a-z0-9-]{1,20}$/;
 const REGISTRY = /^[a-zA-Z0-9-_$#.]{1,255}$/;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const AZ = /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/;
+/** An Availability Zone ID, e.g. `use1-az1` (https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html). */
+const AZ_ID = /^[a-z]{2,6}\d-az\d+$/;
+/**
+ * The zone MSK refuses, by region: "Client subnets can't occupy the Availability Zone with ID use1-az3"
+ * (AWS::MSK::Cluster BrokerNodeGroupInfo, ClientSubnets,
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-msk-cluster-brokernodegroupinfo.html;
+ * the MSK API's BrokerNodeGroupInfo.ClientSubnets documentation says the same, as the AWS SDKs generated
+ * from it show). Older revisions named the zone `us-east-1e`; the zone ID is what holds in every account.
+ */
+export const MSK_UNSUPPORTED_ZONE_IDS: Readonly<Record<string, string>> = { 'us-east-1': 'use1-az3' };
 const KAFKA_VERSION = /^(\d+)\.(\d+)\.(\d+|x)(\.kraft)?$/;
 const INSTANCE_TYPE: Record<BrokerType, RegExp> = {
   standard: /^kafka\.[a-z0-9]+\.[a-z0-9]+$/,
@@ -337,6 +378,55 @@ class Reader {
   }
 }
 
+/**
+ * What is wrong with the zone settings. MSK cannot place brokers in some zones (us-east-1's `use1-az3`),
+ * and a zone *name* maps to a different zone ID in each account
+ * (https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html): in such a region only
+ * zone IDs are safe, or CreateCluster fails half an hour into a deployment. LocalStack's emulated
+ * MSK has no zones to refuse.
+ */
+function zoneProblems(
+  target: Target,
+  region: string | undefined,
+  ids: readonly string[] | undefined,
+  names: readonly string[] | undefined,
+): string[] {
+  const problems: string[] = [];
+  if (ids && names)
+    problems.push(
+      'give availabilityZoneIds or availabilityZones, not both (zone IDs are the reliable choice)',
+    );
+  for (const [key, list, pattern, what] of [
+    ['availabilityZoneIds', ids, AZ_ID, 'an Availability Zone ID (e.g. use1-az1)'],
+    ['availabilityZones', names, AZ, 'an Availability Zone name'],
+  ] as const) {
+    if (!list) continue;
+    if (list.length !== 3 || new Set(list).size !== 3)
+      problems.push(`${key} must name three different zones, not "${list.join(',')}"`);
+    for (const zone of list) if (!pattern.test(zone)) problems.push(`${key}: "${zone}" is not ${what}`);
+  }
+  if (target !== 'aws') return problems;
+  const refused = Object.values(MSK_UNSUPPORTED_ZONE_IDS);
+  for (const id of ids ?? [])
+    if (refused.includes(id))
+      problems.push(
+        `availabilityZoneIds: Amazon MSK cannot place brokers in ${id} ("Client subnets can't occupy the ` +
+          `Availability Zone with ID ${id}"): choose three other zones, e.g. use1-az1,use1-az2,use1-az4`,
+      );
+  for (const [zoneRegion, id] of Object.entries(MSK_UNSUPPORTED_ZONE_IDS)) {
+    const hint = `set availabilityZoneIds to three zone IDs other than ${id}, e.g. use1-az1,use1-az2,use1-az4 (aws ec2 describe-availability-zones lists them)`;
+    if (names?.some((n) => n.startsWith(zoneRegion)))
+      problems.push(
+        `availabilityZones: in ${zoneRegion} a zone name may be ${id} in your account, where Amazon MSK cannot place brokers: ${hint}`,
+      );
+    else if (region === zoneRegion && !ids && !names)
+      problems.push(
+        `region ${zoneRegion} needs pinned zones: its first three zones may include ${id}, where Amazon MSK cannot place brokers: ${hint}`,
+      );
+  }
+  return problems;
+}
+
 function validCidr(cidr: string): boolean {
   const m = CIDR.exec(cidr);
   if (!m) return false;
@@ -391,27 +481,19 @@ export function loadConfig(
     REGISTRY,
     'is not a valid Glue registry name',
   );
-  const destroyOnRemoval = read.boolean('destroyOnRemoval', false);
+  const destroyOnRemoval = read.boolean('destroyOnRemoval', defaults.destroyOnRemoval);
   const terminationProtection = read.boolean('terminationProtection', defaults.terminationProtection);
 
   // Network
   const vpcCidr = read.string('vpcCidr', '10.40.0.0/16');
   if (!validCidr(vpcCidr)) problems.push(`vpcCidr "${vpcCidr}" must be an IPv4 CIDR block from /16 to /24`);
+  const region = environment.CDK_DEFAULT_REGION;
+  const availabilityZoneIds = read.list('availabilityZoneIds');
   const availabilityZones = read.list('availabilityZones');
-  if (availabilityZones) {
-    if (availabilityZones.length !== 3 || new Set(availabilityZones).size !== 3)
-      problems.push(
-        `availabilityZones must name three different zones, not "${availabilityZones.join(',')}"`,
-      );
-    for (const az of availabilityZones)
-      if (!AZ.test(az)) problems.push(`availabilityZones: "${az}" is not an Availability Zone name`);
-  }
+  const zones = zoneProblems(target, region, availabilityZoneIds, availabilityZones);
+  problems.push(...zones);
   const natGateways = read.integer('natGateways', 0, 0, 3);
-  const interfaceEndpoints = read.boolean('interfaceEndpoints', true);
-  if (natGateways === 0 && !interfaceEndpoints)
-    problems.push(
-      'interfaceEndpoints=false needs natGateways ≥ 1: without either, the event-source mappings cannot reach Lambda and STS',
-    );
+  const interfaceEndpoints = read.boolean('interfaceEndpoints', false);
 
   // Kafka
   const version = read.string('kafkaVersion', '3.8.x');
@@ -460,6 +542,12 @@ export function loadConfig(
   const throttleBurstLimit = read.integer('apiThrottleBurst', defaults.throttleBurstLimit, 1, 5_000);
   const quotaPerDay = read.integer('apiQuotaPerDay', defaults.quotaPerDay, 1, 1_000_000_000);
   const manageCloudWatchRole = read.boolean('apiCloudWatchRole', true);
+  const producerReservedConcurrency = read.integer(
+    'producerReservedConcurrency',
+    defaults.producerReservedConcurrency,
+    1,
+    1_000,
+  );
 
   // Observability
   const logLevel = read.oneOf<LogLevel>('logLevel', defaults.logLevel, ['DEBUG', 'INFO', 'WARN', 'ERROR']);
@@ -492,7 +580,6 @@ export function loadConfig(
   const apiErrorRatePercent = read.number('apiErrorRatePercent', 1, 0.01, 100);
 
   const account = environment.CDK_DEFAULT_ACCOUNT;
-  const region = environment.CDK_DEFAULT_REGION;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     target,
@@ -503,7 +590,16 @@ export function loadConfig(
     registryName,
     destroyOnRemoval,
     terminationProtection,
-    network: { vpcCidr, availabilityZones, natGateways, interfaceEndpoints },
+    network: {
+      vpcCidr,
+      availabilityZoneIds,
+      availabilityZones,
+      // Zones unpinned and the region unknown: checked by CloudFormation instead (KafkaStack). LocalStack
+      // emulates MSK in a local container, where zones mean nothing.
+      refuseUsEast1: target === 'aws' && !region && !availabilityZoneIds && !availabilityZones,
+      natGateways,
+      interfaceEndpoints,
+    },
     kafka: { version, brokerType, instanceType, brokersPerAz, volumeSizeGiB, enhancedMonitoring },
     consumers: { pollers },
     api: {
@@ -513,6 +609,7 @@ export function loadConfig(
       throttleBurstLimit,
       quotaPerDay,
       manageCloudWatchRole,
+      producerReservedConcurrency,
     },
     observability: {
       logLevel,

@@ -28,6 +28,7 @@
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   EventRecordFormat,
   EventSourceMappingLogLevel,
@@ -88,6 +89,8 @@ export interface ConsumerFunctionProps {
   /** Powertools Tracer in the function (see ObservabilityConfig.tracer). @default false */
   readonly tracer?: boolean;
   readonly logRetention: RetentionDays;
+  /** Encrypts its log group (lib/constructs/log-key.ts). @default CloudWatch Logs' own encryption */
+  readonly logKey?: IKey;
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
@@ -179,6 +182,7 @@ export class ConsumerFunction extends Construct {
         ...registryStatements,
       ],
       logRetention: props.logRetention,
+      logKey: props.logKey,
       logRemovalPolicy: props.logRemovalPolicy,
     });
 

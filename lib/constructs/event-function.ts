@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -73,6 +74,13 @@ export interface EventFunctionProps {
   /** What the function (and its event-source mapping) may do, beyond logs, traces and its VPC interfaces. */
   readonly statements: readonly PolicyStatement[];
   readonly logRetention: RetentionDays;
+  /** Encrypts its log group (lib/constructs/log-key.ts). @default CloudWatch Logs' own encryption */
+  readonly logKey?: IKey;
+  /**
+   * Reserved concurrency: the most instances that run at once (and the least the account keeps for
+   * this function). @default none: the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
 }
@@ -174,9 +182,11 @@ export class EventFunction extends Construct {
     };
     assertEnvironmentFits(props.functionName, environment, props.environmentSizeEstimates);
 
+    // No fixed name: Lambda logs here through the function's LoggingConfig, and a retained log group of
+    // a fixed name (`/aws/lambda/<function>`) would make the next deployment fail.
     this.logGroup = new LogGroup(this, 'Logs', {
-      logGroupName: `/aws/lambda/${props.functionName}`,
       retention: props.logRetention,
+      encryptionKey: props.logKey,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
@@ -222,6 +232,7 @@ export class EventFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [...props.securityGroups],

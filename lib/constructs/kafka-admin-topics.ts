@@ -27,6 +27,7 @@ import {
   type SubnetSelection,
 } from 'aws-cdk-lib/aws-ec2';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -83,6 +84,8 @@ export interface KafkaAdminTopicsProps {
   readonly brokerSecurityGroup: ISecurityGroup;
   readonly brokerPort: number;
   readonly logRetention: RetentionDays;
+  /** Encrypts its log group (lib/constructs/log-key.ts). @default CloudWatch Logs' own encryption */
+  readonly logKey?: IKey;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
   /** What happens to the topics when the stack is deleted. @default RemovalPolicy.RETAIN */
@@ -121,9 +124,11 @@ export class KafkaAdminTopics extends Construct {
       'Kafka to the brokers',
     );
 
+    // No fixed name: the function logs here through its LoggingConfig, and a retained log group of a
+    // fixed name would make the next deployment fail.
     const logGroup = new LogGroup(this, 'Logs', {
-      logGroupName: `/aws/lambda/${functionName}`,
       retention: props.logRetention,
+      encryptionKey: props.logKey,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     const subnetIds = props.vpc.selectSubnets(props.subnets).subnetIds;

@@ -16,7 +16,7 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnCluster, CfnConfiguration } from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
@@ -56,6 +56,8 @@ export interface KafkaClusterProps {
   /** The brokers' security groups (the event-source mappings get them too). */
   readonly securityGroups: readonly ISecurityGroup[];
   readonly logRetention: RetentionDays;
+  /** Encrypts its log group (lib/constructs/log-key.ts). @default CloudWatch Logs' own encryption */
+  readonly logKey?: IKey;
   /**
    * What happens to the KMS key and the broker log group when the stack is deleted.
    * @default RemovalPolicy.RETAIN
@@ -95,9 +97,10 @@ export class KafkaCluster extends Construct {
       removalPolicy,
     });
 
+    // No fixed name: a retained log group of that name would make the next deployment fail.
     this.brokerLogGroup = new LogGroup(this, 'BrokerLogs', {
-      logGroupName: `/aws/msk/${props.clusterName}/brokers`,
       retention: props.logRetention,
+      encryptionKey: props.logKey,
       removalPolicy,
     });
 

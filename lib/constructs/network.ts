@@ -6,17 +6,32 @@
  *
  * Lambda gives a Kafka event-source mapping the cluster's subnets and security groups, not the
  * function's (https://docs.aws.amazon.com/lambda/latest/dg/with-msk-cluster-network.html), so the
- * mappings' group is one of the cluster's security groups. Without NAT, the mappings reach Lambda and
- * STS through interface endpoints (same page, "Configuring AWS PrivateLink endpoints"); the functions
- * themselves call no AWS API (MSK IAM tokens are signed locally), so they only need the brokers.
+ * mappings' group is one of the cluster's security groups.
+ *
+ * Interface endpoints for Lambda and STS are off by default. The same page: "The network configuration
+ * requirements for your event source mapping depends on whether it uses provisioned mode or on-demand
+ * mode" and "The way that the Lambda event source mapping polls your MSK cluster for new messages is the
+ * same in both modes"; only on-demand pollers reach Lambda and STS from your VPC. Its self-managed Kafka
+ * counterpart says it outright: "AWS PrivateLink VPC endpoints are required for functions with event
+ * source mappings that use the default (on-demand) mode for event pollers. If your event source mapping
+ * uses provisioned mode, you don't need to configure PrivateLink VPC endpoints"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-cluster-network.html). Every mapping here
+ * sets ProvisionedPollerConfig (lib/constructs/consumer-function.ts), so the endpoints (2 services × 3
+ * zones: six network interfaces, about $44 a month) stay off unless `interfaceEndpoints=true`. The
+ * functions themselves call no AWS API (MSK IAM tokens are signed locally): they only need the brokers.
+ *
+ * Zones: the subnets take the stack's three Availability Zones (KafkaStack.availabilityZones). Given
+ * zone IDs, each subnet is placed with `AvailabilityZoneId` instead of `AvailabilityZone`
+ * (AWS::EC2::Subnet, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-subnet.html):
+ * an ID names the same physical zone in every account, a name does not.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
+  type CfnSubnet,
   FlowLogDestination,
   FlowLogTrafficType,
   InterfaceVpcEndpointAwsService,
   IpAddresses,
-  Peer,
   Port,
   SecurityGroup,
   type SubnetConfiguration,
@@ -24,6 +39,7 @@ import {
   SubnetType,
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
@@ -36,8 +52,18 @@ export interface NetworkProps {
   readonly cidr: string;
   /** NAT gateways (each in a public subnet); 0 means no internet path at all. @default 0 */
   readonly natGateways?: number;
-  /** Create interface endpoints for Lambda and STS. @default true */
+  /**
+   * Create interface endpoints for Lambda and STS, which only on-demand event pollers need.
+   * @default false
+   */
   readonly interfaceEndpoints?: boolean;
+  /**
+   * The stack's Availability Zones are these zone IDs (e.g. `use1-az1`): place the subnets with
+   * `AvailabilityZoneId`. @default false: the stack's zones are names
+   */
+  readonly zonesAreIds?: boolean;
+  /** Encrypts the flow log group. @default CloudWatch Logs' own encryption */
+  readonly logKey?: IKey;
   /**
    * Log rejected traffic to CloudWatch Logs (a VPC flow log); off for a target without flow logs.
    * @default true
@@ -67,7 +93,7 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
     const natGateways = props.natGateways ?? 0;
-    const interfaceEndpoints = props.interfaceEndpoints ?? true;
+    const interfaceEndpoints = props.interfaceEndpoints ?? false;
 
     const privateType = natGateways > 0 ? SubnetType.PRIVATE_WITH_EGRESS : SubnetType.PRIVATE_ISOLATED;
     const subnetConfiguration: SubnetConfiguration[] = [{ name: 'private', subnetType: privateType }];
@@ -83,10 +109,23 @@ export class Network extends Construct {
       restrictDefaultSecurityGroup: true,
     });
     this.privateSubnets = { subnetType: privateType };
+    if (props.zonesAreIds) {
+      for (const subnet of [
+        ...this.vpc.publicSubnets,
+        ...this.vpc.privateSubnets,
+        ...this.vpc.isolatedSubnets,
+      ]) {
+        const cfn = subnet.node.defaultChild as CfnSubnet;
+        // The stack's "zone" strings are zone IDs here (KafkaStack.availabilityZones).
+        cfn.availabilityZoneId = subnet.availabilityZone;
+        cfn.availabilityZone = undefined;
+      }
+    }
 
     if (props.flowLog ?? true) {
       const flowLogGroup = new LogGroup(this, 'FlowLogGroup', {
         retention: props.logRetention,
+        encryptionKey: props.logKey,
         removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       });
       // Rejected flows are what tells a security-group mistake apart from an application one.
@@ -160,12 +199,7 @@ export class Network extends Construct {
       }
       this.endpointSecurityGroup = endpointSecurityGroup;
     } else {
-      // Validated by lib/config.ts: without endpoints there is a NAT gateway.
-      this.mappingSecurityGroup.addEgressRule(
-        Peer.anyIpv4(),
-        Port.tcp(443),
-        'HTTPS to Lambda and STS through NAT',
-      );
+      // Provisioned pollers reach Lambda and STS from Lambda's side: the mappings' group needs the brokers only.
       this.endpointSecurityGroup = undefined;
     }
   }

@@ -33,6 +33,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionEntries } from '../bundling';
@@ -88,7 +89,18 @@ export interface ProducerApiProps {
   /** Powertools Tracer in the function (see ObservabilityConfig.tracer). @default false */
   readonly tracer?: boolean;
   readonly logRetention: RetentionDays;
+  /** Encrypts the function's and the access log groups (lib/constructs/log-key.ts). */
+  readonly logKey?: IKey;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Reserved concurrency of the function. The stage throttle bounds requests per second, not how many
+   * instances run at once, and each instance opens its own IAM-authenticated connection to each broker
+   * it writes to, while MSK limits them per broker: "Maximum TCP connections per broker (IAM access
+   * control)" 3000 and a "Maximum TCP connection rate per broker (IAM)" of 100 per second on M5/M7g
+   * brokers, less on T3 ones (https://docs.aws.amazon.com/msk/latest/developerguide/limits.html). A cold
+   * burst of unbounded instances would exhaust that rate and fail requests; the bound keeps it in reach.
+   */
+  readonly reservedConcurrency: number;
   /** @default 512 */
   readonly memorySize?: number;
   /**
@@ -136,13 +148,16 @@ export class ProducerApi extends Construct {
         SCHEMA_VERSION_IDS: props.schemaVersionIdsMaxLength,
       },
       statements: kafkaProducerStatements(props.cluster, topics),
+      reservedConcurrentExecutions: props.reservedConcurrency,
       logRetention: props.logRetention,
+      logKey: props.logKey,
       logRemovalPolicy: props.logRemovalPolicy,
     });
 
+    // No fixed name: a retained log group of a fixed name would make the next deployment fail.
     this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      logGroupName: `/aws/apigateway/${props.stage}-events-api/access`,
       retention: props.logRetention,
+      encryptionKey: props.logKey,
       removalPolicy: props.logRemovalPolicy,
     });
 

@@ -2,10 +2,23 @@
  * The Kafka topics of the topology, as native AWS::MSK::Topic resources (provisioned clusters with
  * Apache Kafka 3.6 or later, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-msk-topic.html).
  *
- * `Configs` is "topic configurations encoded as a Base64 string": the Base64 of a JSON object of
- * topic configuration names to string values, the encoding the MSK topic API (CreateTopic /
- * DescribeTopic) uses, as the Terraform AWS provider's aws_msk_topic does
- * (hashicorp/terraform-provider-aws, internal/service/kafka/topic.go).
+ * `Configs` is "topic configurations encoded as a Base64 string" (CreateTopic `--configs`,
+ * https://docs.aws.amazon.com/cli/latest/reference/kafka/create-topic.html; the CloudFormation page says
+ * the same). What is encoded: the Base64 of a JSON object of topic configuration names to string values.
+ * The evidence:
+ * - The Terraform AWS provider's aws_msk_topic (hashicorp/terraform-provider-aws,
+ *   internal/service/kafka/topic.go) sends `configs` as a JSON document, Base64-encoded ("Configs is
+ *   base64encoded in the AWS API"), and reads DescribeTopic's `configs` back by Base64-decoding and then
+ *   JSON-decoding it; its acceptance test TestAccKafkaTopic_configs (topic_test.go) creates, imports and
+ *   updates a topic against a real cluster with `configs = jsonencode({"retention.ms" = "604800000", ...})`,
+ *   which could not pass if MSK answered with anything but JSON.
+ * - Against it stands one example: the MSK guide's "Describe a topic using the AWS CLI"
+ *   (https://docs.aws.amazon.com/msk/latest/developerguide/describe-topic-cli.html) shows `configs`
+ *   decoding to `compression.type=producer` / `retention.ms=604800000` lines, a Java properties text.
+ *   It is an example of output, not a statement of the input format; the provider's tests exercise the
+ *   API itself, so JSON is what is sent here.
+ * Keys are sorted, as Terraform's `jsonencode` sorts them: the same configuration always encodes to
+ * the same string, so reordering entries in lib/topology.ts never updates a topic.
  *
  * Topics are retained when removed from the template or when the stack is deleted (unless told
  * otherwise): a topic holds data, and a topology edit must not delete it. The cluster itself is
@@ -20,9 +33,16 @@ import type { KafkaClusterRef } from './kafka-access';
 /** Topic configuration names that Express brokers fix and refuse to set (they keep two in sync). */
 const READ_ONLY_ON_EXPRESS = new Set(['min.insync.replicas']);
 
-/** The `Configs` value of AWS::MSK::Topic: Base64 of the JSON object of topic configuration entries. */
+/**
+ * The `Configs` value of AWS::MSK::Topic: Base64 of the JSON object of topic configuration entries,
+ * keys sorted, every value a string (Kafka topic configuration values are strings on the wire).
+ */
 export function encodeTopicConfigs(configs: Readonly<Record<string, string>>): string {
-  return Buffer.from(JSON.stringify(configs), 'utf8').toString('base64');
+  const entries = Object.entries(configs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, value] of entries)
+    if (typeof value !== 'string')
+      throw new Error(`topic configuration ${name} must be a string, not ${JSON.stringify(value)}`);
+  return Buffer.from(JSON.stringify(Object.fromEntries(entries)), 'utf8').toString('base64');
 }
 
 /** The inverse of {@link encodeTopicConfigs}, for tests and tooling. */

@@ -15,6 +15,7 @@ import type { DeploymentConfig } from '../config';
 import { BootstrapBrokers, MAX_BROKER_ADDRESS_LENGTH } from '../constructs/bootstrap-brokers';
 import { ConsumerFunction } from '../constructs/consumer-function';
 import { KafkaClusterRef } from '../constructs/kafka-access';
+import { LogKey } from '../constructs/log-key';
 import { Observability } from '../constructs/observability';
 import { ProducerApi } from '../constructs/producer-api';
 import { SchemaRegistry, type SchemaRegistryProps } from '../constructs/schema-registry';
@@ -64,6 +65,10 @@ export class EventsStack extends Stack {
     const { network } = platform;
     const cluster = new KafkaClusterRef(this, platform.kafka.ref.clusterArn, platform.kafka.ref.clusterName);
 
+    const logKey = new LogKey(this, 'LogKey', {
+      description: `Encrypts the log groups of ${id}`,
+      removalPolicy,
+    }).key;
     this.registry = new SchemaRegistry(this, 'SchemaRegistry', {
       registryName: config.registryName,
       removalPolicy,
@@ -108,6 +113,7 @@ export class EventsStack extends Stack {
         metricsNamespace: config.observability.metricsNamespace,
         tracer: config.observability.tracer,
         logRetention,
+        logKey,
         logRemovalPolicy: removalPolicy,
       });
     });
@@ -131,10 +137,12 @@ export class EventsStack extends Stack {
       throttleBurstLimit: config.api.throttleBurstLimit,
       quotaPerDay: config.api.quotaPerDay,
       manageCloudWatchRole: config.api.manageCloudWatchRole,
+      reservedConcurrency: config.api.producerReservedConcurrency,
       logLevel: config.observability.logLevel,
       metricsNamespace: config.observability.metricsNamespace,
       tracer: config.observability.tracer,
       logRetention,
+      logKey,
       logRemovalPolicy: removalPolicy,
     });
 

@@ -8,12 +8,13 @@
  * the broker configuration, the VPC flow log and the AWS::MSK::Topic resources exist, and, without
  * AWS::MSK::Topic, a custom resource creates the topics with a Kafka admin client instead.
  */
-import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { DeploymentConfig } from '../config';
+import { type DeploymentConfig, MSK_UNSUPPORTED_ZONE_IDS } from '../config';
 import { KafkaAdminTopics } from '../constructs/kafka-admin-topics';
 import { KafkaCluster } from '../constructs/kafka-cluster';
+import { LogKey } from '../constructs/log-key';
 import { KAFKA_IAM_PORT, Network } from '../constructs/network';
 import { Topics } from '../constructs/topics';
 import { checkedTopology, statefulRemovalPolicy, type Topology } from './shared';
@@ -26,6 +27,8 @@ export interface KafkaStackProps extends StackProps {
 
 export class KafkaStack extends Stack {
   readonly network: Network;
+  /** Encrypts every log group of the stack. */
+  readonly logKey: LogKey;
   readonly kafka: KafkaCluster;
   /** The topics: AWS::MSK::Topic resources, or the custom resource that creates them. */
   readonly topics: Topics | KafkaAdminTopics;
@@ -38,18 +41,45 @@ export class KafkaStack extends Stack {
     const removalPolicy = statefulRemovalPolicy(config);
     const logRetention = config.observability.logRetentionDays as RetentionDays;
     const { features } = config;
-    // The brokers need three zones. Named zones if configured, else the Region's first three,
-    // resolved by CloudFormation: synth looks nothing up and needs no credentials.
-    this.azs = config.network.availabilityZones
-      ? [...config.network.availabilityZones]
-      : [0, 1, 2].map((i) => Fn.select(i, Fn.getAzs()));
+    // The brokers need three zones: zone IDs if configured (the subnets then use AvailabilityZoneId),
+    // else zone names, else the Region's first three, resolved by CloudFormation: synth looks nothing
+    // up and needs no credentials. lib/config.ts refuses the zones MSK cannot use where it can tell.
+    const { availabilityZoneIds, availabilityZones } = config.network;
+    this.azs = availabilityZoneIds
+      ? [...availabilityZoneIds]
+      : availabilityZones
+        ? [...availabilityZones]
+        : [0, 1, 2].map((i) => Fn.select(i, Fn.getAzs()));
+    if (config.network.refuseUsEast1) {
+      // Region unknown at synth and zones unpinned: the first three zones of a region where MSK refuses
+      // one could include it, and CreateCluster would fail half an hour in. A template rule is checked
+      // before any resource is created (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html).
+      for (const [region, zoneId] of Object.entries(MSK_UNSUPPORTED_ZONE_IDS)) {
+        new CfnRule(this, `ZonesPinnedIn-${region}`, {
+          assertions: [
+            {
+              assert: Fn.conditionNot(Fn.conditionEquals(Aws.REGION, region)),
+              assertDescription:
+                `In ${region} Amazon MSK cannot place brokers in ${zoneId}, which unpinned zones may include: ` +
+                `synthesize with -c availabilityZoneIds=<three zone IDs other than ${zoneId}>, e.g. use1-az1,use1-az2,use1-az4.`,
+            },
+          ],
+        });
+      }
+    }
 
+    this.logKey = new LogKey(this, 'LogKey', {
+      description: `Encrypts the log groups of ${id}`,
+      removalPolicy,
+    });
     this.network = new Network(this, 'Network', {
       cidr: config.network.vpcCidr,
       natGateways: config.network.natGateways,
       interfaceEndpoints: config.network.interfaceEndpoints,
+      zonesAreIds: availabilityZoneIds !== undefined,
       flowLog: features.vpcFlowLog,
       logRetention,
+      logKey: this.logKey.key,
       removalPolicy,
     });
     this.kafka = new KafkaCluster(this, 'Kafka', {
@@ -66,6 +96,7 @@ export class KafkaStack extends Stack {
       subnets: this.network.privateSubnets,
       securityGroups: [this.network.brokerSecurityGroup, this.network.mappingSecurityGroup],
       logRetention,
+      logKey: this.logKey.key,
       removalPolicy,
     });
     this.topics = features.mskTopicResource
@@ -86,6 +117,7 @@ export class KafkaStack extends Stack {
           brokerSecurityGroup: this.network.brokerSecurityGroup,
           brokerPort: KAFKA_IAM_PORT,
           logRetention,
+          logKey: this.logKey.key,
           logRemovalPolicy: removalPolicy,
           removalPolicy,
         });

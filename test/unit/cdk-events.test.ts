@@ -127,9 +127,13 @@ describe('schema registry', () => {
     dev.resourceCountIs('AWS::Glue::SchemaVersion', 0);
   });
 
-  it('retains the registry and schemas unless told to destroy them', () => {
-    for (const [, s] of resources(dev, 'AWS::Glue::Schema')) expect(s.DeletionPolicy).toBe('Retain');
-    events({ destroyOnRemoval: 'true' }).hasResource('AWS::Glue::Registry', { DeletionPolicy: 'Delete' });
+  it('retains the registry and schemas in prod and deletes them in dev, unless told otherwise', () => {
+    for (const [, s] of resources(dev, 'AWS::Glue::Schema')) expect(s.DeletionPolicy).toBe('Delete');
+    const prod = events({ stage: 'prod' });
+    for (const [, s] of resources(prod, 'AWS::Glue::Schema')) expect(s.DeletionPolicy).toBe('Retain');
+    events({ stage: 'prod', destroyOnRemoval: 'true' }).hasResource('AWS::Glue::Registry', {
+      DeletionPolicy: 'Delete',
+    });
   });
 
   it('registers later versions of a contract in order, and hands the functions the current version id', () => {
@@ -181,10 +185,8 @@ describe.each(consumers.map((c) => [c.name, c] as const))('consumer %s', (name, 
     expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(3);
     expect(render(fn.Properties.VpcConfig.SecurityGroupIds[0])).toMatch(/ConsumerSecurityGroup/);
     expect(fn.Properties.LoggingConfig.LogGroup.Ref).toMatch(/Logs/);
-    dev.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: `/aws/lambda/dev-${name}`,
-      RetentionInDays: 7,
-    });
+    const logGroup = dev.findResources('AWS::Logs::LogGroup')[fn.Properties.LoggingConfig.LogGroup.Ref];
+    expect(logGroup?.Properties.RetentionInDays).toBe(7);
   });
 
   it('loads Powertools Tracer only when the tracer setting is on', () => {

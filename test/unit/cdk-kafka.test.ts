@@ -54,8 +54,9 @@ describe('network', () => {
     ]);
   });
 
-  it('gives the event-source mappings interface endpoints for Lambda and STS, reachable from them only', () => {
-    const endpoints = resources(dev, 'AWS::EC2::VPCEndpoint');
+  it('gives the event-source mappings interface endpoints for Lambda and STS when asked, reachable from them only', () => {
+    const withEndpoints = platform({ interfaceEndpoints: 'true' });
+    const endpoints = resources(withEndpoints, 'AWS::EC2::VPCEndpoint');
     expect(endpoints.map(([, e]) => JSON.stringify(e.Properties.ServiceName)).sort()).toEqual([
       expect.stringMatching(/\.lambda"?/),
       expect.stringMatching(/\.sts"?/),
@@ -64,7 +65,7 @@ describe('network', () => {
       expect(e.Properties.VpcEndpointType).toBe('Interface');
       expect(e.Properties.PrivateDnsEnabled).toBe(true);
     }
-    dev.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+    withEndpoints.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
       IpProtocol: 'tcp',
       FromPort: 443,
       ToPort: 443,
@@ -135,9 +136,10 @@ describe('MSK cluster', () => {
     expect(keyRef[1]).toBe('Arn');
     dev.hasResource('AWS::KMS::Key', {
       Properties: { EnableKeyRotation: true },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'Delete',
     });
     expect(Object.keys(dev.findResources('AWS::KMS::Key'))).toContain(keyRef[0]);
+    prod.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
   });
 
   it('runs three brokers in the private subnets with both broker security groups, and logs to CloudWatch', () => {
@@ -151,10 +153,8 @@ describe('MSK cluster', () => {
       expect.stringMatching(/^NetworkMappingSecurityGroup/),
     ]);
     expect(p.LoggingInfo.BrokerLogs.CloudWatchLogs.Enabled).toBe(true);
-    dev.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/msk/dev-events/brokers',
-      RetentionInDays: 7,
-    });
+    const logGroup = p.LoggingInfo.BrokerLogs.CloudWatchLogs.LogGroup.Ref;
+    expect(dev.findResources('AWS::Logs::LogGroup')[logGroup]?.Properties.RetentionInDays).toBe(7);
   });
 
   it('sizes the brokers per stage, with Kafka 3.6 or later', () => {
@@ -260,9 +260,12 @@ describe('topics', () => {
       expect(retention(`${source}.dlq`)).toBeGreaterThan(retention(source));
   });
 
-  it('are retained when the stack is deleted, unless told otherwise', () => {
-    for (const [, t] of resources(dev, 'AWS::MSK::Topic')) expect(t.DeletionPolicy).toBe('Retain');
-    const destroyed = platform({ destroyOnRemoval: 'true' });
+  it('are retained when the stack is deleted in prod, deleted in dev, unless told otherwise', () => {
+    for (const [, t] of resources(prod, 'AWS::MSK::Topic')) expect(t.DeletionPolicy).toBe('Retain');
+    for (const [, t] of resources(dev, 'AWS::MSK::Topic')) expect(t.DeletionPolicy).toBe('Delete');
+    const kept = platform({ destroyOnRemoval: 'false' });
+    for (const [, t] of resources(kept, 'AWS::MSK::Topic')) expect(t.DeletionPolicy).toBe('Retain');
+    const destroyed = platform({ stage: 'prod', destroyOnRemoval: 'true' });
     for (const [, t] of resources(destroyed, 'AWS::MSK::Topic')) expect(t.DeletionPolicy).toBe('Delete');
     destroyed.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
   });

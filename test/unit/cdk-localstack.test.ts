@@ -434,11 +434,12 @@ describe.each([
     expect(Object.keys(aws.kafka.Outputs ?? {})).toContain('ClusterArn');
   });
 
-  it('creates the topics with the topology’s settings through the custom resource, retained by default', () => {
+  it('creates the topics with the topology’s settings through the custom resource, retained in prod only', () => {
     const [resource] = Object.values(localstack.kafka.Resources).filter(
       (r) => r.Type === 'Custom::KafkaTopics',
     );
-    expect(resource.DeletionPolicy).toBe('Retain');
+    // The profile's destroyOnRemoval default (lib/config.ts): dev deletes them, prod retains them.
+    expect(resource.DeletionPolicy).toBe(stage === 'prod' ? 'Retain' : 'Delete');
     expect(resource.Properties.KafkaAuth).toBe('plaintext');
     expect(resource.Properties.Brokers).toEqual({
       'Fn::GetAtt': [expect.stringMatching(/^TopicsBootstrapBrokersLookup/), 'BootstrapBrokerString'],

@@ -15,6 +15,7 @@
  */
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   AwsCustomResource,
@@ -45,6 +46,8 @@ export interface BootstrapBrokersProps {
   readonly clientAuthentication?: KafkaClientAuth;
   readonly logRetention: RetentionDays;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Customer-managed key of the log group (lib/constructs/log-key.ts). */
+  readonly logKey?: IKey;
 }
 
 export class BootstrapBrokers extends Construct {
@@ -57,6 +60,7 @@ export class BootstrapBrokers extends Construct {
     const logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,
+      encryptionKey: props.logKey,
     });
     // In place of the AWS-managed AWSLambdaBasicExecutionRole: its own log group only.
     const role = new Role(this, 'Role', {

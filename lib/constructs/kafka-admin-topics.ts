@@ -106,6 +106,7 @@ export class KafkaAdminTopics extends Construct {
       clientAuthentication: props.clientAuthentication,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      logKey: props.logKey,
     });
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {

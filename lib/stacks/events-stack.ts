@@ -80,6 +80,7 @@ export class EventsStack extends Stack {
       clientAuthentication: features.kafkaClientAuth,
       logRetention,
       logRemovalPolicy: removalPolicy,
+      logKey,
     });
     const brokersMaxLength = platform.kafka.brokerCount * (MAX_BROKER_ADDRESS_LENGTH + 1);
 

@@ -230,10 +230,7 @@ describe('hardening', () => {
   it('encrypts the log groups with a key CloudWatch Logs may use for this account’s log groups only', () => {
     const { kafka, events } = synth();
     for (const t of [kafka, events]) {
-      const groups = ofType(t, 'AWS::Logs::LogGroup').filter(
-        // The bootstrap-broker lookup's log group is lib/constructs/bootstrap-brokers.ts's own.
-        ([id]) => !id.includes('BootstrapBrokers'),
-      );
+      const groups = ofType(t, 'AWS::Logs::LogGroup');
       expect(groups.length).toBeGreaterThan(1);
       for (const [id, g] of groups) {
         const keyId = g.Properties.KmsKeyId?.['Fn::GetAtt']?.[0];

@@ -27,11 +27,14 @@ const Base64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$' });
 /**
  * The schema a value (key) was deserialized with, when the mapping's schema-registry integration
  * delivers it as JSON (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html):
- * for Glue, `schemaId` is the schema version id. Re-drive frames the JSON again with it.
+ * for Glue, `schemaId` is the schema version id. Re-drive frames the JSON again with it, and checks
+ * its shape itself (local/cli/reframe.ts). Any value here: AWS's published samples vary (Powertools'
+ * protobuf sample has no `schemaId`), records written before this field was described may carry
+ * anything in it, and an empty schema is the only property a BACKWARD-compatible version may add to
+ * this open object (PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL, schemas/compatibility.ts).
  */
-const SchemaMetadata = Type.Object({
-  dataFormat: Type.String({ minLength: 1, maxLength: 32 }),
-  schemaId: Type.String({ minLength: 1, maxLength: 256 }),
+const SchemaMetadata = Type.Unknown({
+  description: 'The schema the mapping deserialized it with: {dataFormat, schemaId}, as AWS sends it.',
 });
 
 /** One record as the MSK event-source mapping hands it to a function. */

@@ -67,9 +67,14 @@ export type DeadLetter = Static<typeof deadLetter>;
  * Current version of every contract: what producers write in `schemaVersion`. Bump a contract's
  * number together with any change to its schema (README, "Evolving a contract").
  */
-export const contractVersions: Readonly<Record<ContractName, number>> = Object.fromEntries(
-  Object.keys(contractSchemas).map((name) => [name, 1]),
-) as Record<ContractName, number>;
+export const contractVersions: Readonly<Record<ContractName, number>> = {
+  ...(Object.fromEntries(Object.keys(contractSchemas).map((name) => [name, 1])) as Record<
+    ContractName,
+    number
+  >),
+  // 2: the failed record keeps the schema metadata the mapping delivered it with (re-drive).
+  dead_letter: 2,
+};
 
 /**
  * The schema definition text registered in Glue (`AWS::Glue::Schema` SchemaDefinition) for a contract:

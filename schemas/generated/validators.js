@@ -12152,7 +12152,7 @@ return errors === 0;
 }
 
 export const dead_letter = validate31;
-const schema32 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"dead_letter","description":"A Kafka record that could not be processed, and why: the layout Lambda writes to a Kafka on-failure destination.","type":"object","required":["requestContext","version","timestamp","KafkaBatchInfo","payload"],"properties":{"requestContext":{"type":"object","required":["requestId","functionArn","condition","approximateInvokeCount"],"properties":{"requestId":{"minLength":1,"type":"string"},"functionArn":{"minLength":1,"type":"string"},"condition":{"type":"string","enum":["RetriesExhausted","RetryAttemptsExhausted","RecordAgeExceeded","MaximumPayloadSizeExceeded","SCHEMA_NOT_FOUND","DESERIALIZATION_ERROR","RecordRejected"]},"approximateInvokeCount":{"minimum":0,"type":"integer"}}},"responseContext":{"anyOf":[{"type":"null"},{"type":"object","properties":{"statusCode":{"type":"integer"},"executedVersion":{"type":"string"},"functionError":{"type":"string"}}}]},"version":{"const":"1.0","type":"string"},"timestamp":{"format":"date-time","type":"string"},"KafkaBatchInfo":{"type":"object","required":["batchSize","eventSourceArn","bootstrapServers","payloadSize","recordInfo"],"properties":{"batchSize":{"minimum":1,"type":"integer"},"eventSourceArn":{"minLength":1,"type":"string"},"bootstrapServers":{"type":"string"},"payloadSize":{"minimum":0,"type":"integer"},"recordInfo":{"type":"object","required":["offset","timestamp"],"properties":{"offset":{"pattern":"^[0-9]+$","type":"string"},"timestamp":{"format":"date-time","type":"string"}}}}},"payload":{"type":"object","required":["eventSource","eventSourceArn","bootstrapServers","records"],"properties":{"eventSource":{"const":"aws:kafka","type":"string"},"eventSourceArn":{"minLength":1,"type":"string"},"bootstrapServers":{"type":"string"},"records":{"minProperties":1,"maxProperties":1,"type":"object","patternProperties":{"^(.*)$":{"minItems":1,"maxItems":1,"type":"array","items":{"type":"object","required":["topic","partition","offset","timestamp","timestampType","headers"],"properties":{"topic":{"minLength":1,"maxLength":249,"type":"string"},"partition":{"minimum":0,"type":"integer"},"offset":{"minimum":0,"type":"integer"},"timestamp":{"type":"integer"},"timestampType":{"type":"string","enum":["CREATE_TIME","LOG_APPEND_TIME"]},"key":{"anyOf":[{"pattern":"^[A-Za-z0-9+/]*={0,2}$","type":"string"},{"type":"null"}]},"value":{"anyOf":[{"pattern":"^[A-Za-z0-9+/]*={0,2}$","type":"string"},{"type":"null"}]},"headers":{"type":"array","items":{"type":"object","patternProperties":{"^(.*)$":{"type":"array","items":{"minimum":-128,"maximum":255,"type":"integer"}}}}},"keySchemaMetadata":{"type":"object","required":["dataFormat","schemaId"],"properties":{"dataFormat":{"minLength":1,"maxLength":32,"type":"string"},"schemaId":{"minLength":1,"maxLength":256,"type":"string"}}},"valueSchemaMetadata":{"type":"object","required":["dataFormat","schemaId"],"properties":{"dataFormat":{"minLength":1,"maxLength":32,"type":"string"},"schemaId":{"minLength":1,"maxLength":256,"type":"string"}}}}}}}}}},"errorInfo":{"additionalProperties":false,"type":"object","required":["errorType","errorMessage"],"properties":{"errorType":{"minLength":1,"maxLength":128,"type":"string"},"errorMessage":{"minLength":1,"maxLength":1000,"type":"string"},"issues":{"maxItems":50,"type":"array","items":{"additionalProperties":false,"type":"object","required":["path","message"],"properties":{"path":{"maxLength":1024,"type":"string"},"message":{"minLength":1,"maxLength":1000,"type":"string"}}}},"handler":{"minLength":1,"maxLength":256,"type":"string"},"attempts":{"minimum":1,"type":"integer"},"firstFailureAt":{"format":"date-time","type":"string"},"lastFailureAt":{"format":"date-time","type":"string"}}}}};
+const schema32 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"dead_letter","description":"A Kafka record that could not be processed, and why: the layout Lambda writes to a Kafka on-failure destination.","type":"object","required":["requestContext","version","timestamp","KafkaBatchInfo","payload"],"properties":{"requestContext":{"type":"object","required":["requestId","functionArn","condition","approximateInvokeCount"],"properties":{"requestId":{"minLength":1,"type":"string"},"functionArn":{"minLength":1,"type":"string"},"condition":{"type":"string","enum":["RetriesExhausted","RetryAttemptsExhausted","RecordAgeExceeded","MaximumPayloadSizeExceeded","SCHEMA_NOT_FOUND","DESERIALIZATION_ERROR","RecordRejected"]},"approximateInvokeCount":{"minimum":0,"type":"integer"}}},"responseContext":{"anyOf":[{"type":"null"},{"type":"object","properties":{"statusCode":{"type":"integer"},"executedVersion":{"type":"string"},"functionError":{"type":"string"}}}]},"version":{"const":"1.0","type":"string"},"timestamp":{"format":"date-time","type":"string"},"KafkaBatchInfo":{"type":"object","required":["batchSize","eventSourceArn","bootstrapServers","payloadSize","recordInfo"],"properties":{"batchSize":{"minimum":1,"type":"integer"},"eventSourceArn":{"minLength":1,"type":"string"},"bootstrapServers":{"type":"string"},"payloadSize":{"minimum":0,"type":"integer"},"recordInfo":{"type":"object","required":["offset","timestamp"],"properties":{"offset":{"pattern":"^[0-9]+$","type":"string"},"timestamp":{"format":"date-time","type":"string"}}}}},"payload":{"type":"object","required":["eventSource","eventSourceArn","bootstrapServers","records"],"properties":{"eventSource":{"const":"aws:kafka","type":"string"},"eventSourceArn":{"minLength":1,"type":"string"},"bootstrapServers":{"type":"string"},"records":{"minProperties":1,"maxProperties":1,"type":"object","patternProperties":{"^(.*)$":{"minItems":1,"maxItems":1,"type":"array","items":{"type":"object","required":["topic","partition","offset","timestamp","timestampType","headers"],"properties":{"topic":{"minLength":1,"maxLength":249,"type":"string"},"partition":{"minimum":0,"type":"integer"},"offset":{"minimum":0,"type":"integer"},"timestamp":{"type":"integer"},"timestampType":{"type":"string","enum":["CREATE_TIME","LOG_APPEND_TIME"]},"key":{"anyOf":[{"pattern":"^[A-Za-z0-9+/]*={0,2}$","type":"string"},{"type":"null"}]},"value":{"anyOf":[{"pattern":"^[A-Za-z0-9+/]*={0,2}$","type":"string"},{"type":"null"}]},"headers":{"type":"array","items":{"type":"object","patternProperties":{"^(.*)$":{"type":"array","items":{"minimum":-128,"maximum":255,"type":"integer"}}}}},"keySchemaMetadata":{"description":"The schema the mapping deserialized it with: {dataFormat, schemaId}, as AWS sends it."},"valueSchemaMetadata":{"description":"The schema the mapping deserialized it with: {dataFormat, schemaId}, as AWS sends it."}}}}}}}},"errorInfo":{"additionalProperties":false,"type":"object","required":["errorType","errorMessage"],"properties":{"errorType":{"minLength":1,"maxLength":128,"type":"string"},"errorMessage":{"minLength":1,"maxLength":1000,"type":"string"},"issues":{"maxItems":50,"type":"array","items":{"additionalProperties":false,"type":"object","required":["path","message"],"properties":{"path":{"maxLength":1024,"type":"string"},"message":{"minLength":1,"maxLength":1000,"type":"string"}}}},"handler":{"minLength":1,"maxLength":256,"type":"string"},"attempts":{"minimum":1,"type":"integer"},"firstFailureAt":{"format":"date-time","type":"string"},"lastFailureAt":{"format":"date-time","type":"string"}}}}};
 const pattern124 = new RegExp("^[0-9]+$", "u");
 const pattern125 = new RegExp("^(.*)$", "u");
 const pattern126 = new RegExp("^[A-Za-z0-9+/]*={0,2}$", "u");
@@ -13293,11 +13293,9 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data25.keySchemaMetadata !== undefined){
-let data37 = data25.keySchemaMetadata;
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-if(data37.dataFormat === undefined){
-const err91 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/keySchemaMetadata",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/keySchemaMetadata/required",keyword:"required",params:{missingProperty: "dataFormat"},message:"must have required property '"+"dataFormat"+"'"};
+}
+else {
+const err91 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -13306,8 +13304,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(data37.schemaId === undefined){
-const err92 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/keySchemaMetadata",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/keySchemaMetadata/required",keyword:"required",params:{missingProperty: "schemaId"},message:"must have required property '"+"schemaId"+"'"};
+}
+}
+else {
+const err92 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -13316,11 +13316,11 @@ vErrors.push(err92);
 }
 errors++;
 }
-if(data37.dataFormat !== undefined){
-let data38 = data37.dataFormat;
-if(typeof data38 === "string"){
-if(func2(data38) > 32){
-const err93 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/keySchemaMetadata/dataFormat",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/keySchemaMetadata/properties/dataFormat/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+}
+}
+}
+else {
+const err93 = {instancePath:instancePath+"/payload/records",schemaPath:"#/properties/payload/properties/records/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -13329,8 +13329,10 @@ vErrors.push(err93);
 }
 errors++;
 }
-if(func2(data38) < 1){
-const err94 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/keySchemaMetadata/dataFormat",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/keySchemaMetadata/properties/dataFormat/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err94 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -13340,8 +13342,11 @@ vErrors.push(err94);
 errors++;
 }
 }
-else {
-const err95 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/keySchemaMetadata/dataFormat",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/keySchemaMetadata/properties/dataFormat/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.errorInfo !== undefined){
+let data37 = data.errorInfo;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+if(data37.errorType === undefined){
+const err95 = {instancePath:instancePath+"/errorInfo",schemaPath:"#/properties/errorInfo/required",keyword:"required",params:{missingProperty: "errorType"},message:"must have required property '"+"errorType"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -13350,12 +13355,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-if(data37.schemaId !== undefined){
-let data39 = data37.schemaId;
-if(typeof data39 === "string"){
-if(func2(data39) > 256){
-const err96 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/keySchemaMetadata/schemaId",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/keySchemaMetadata/properties/schemaId/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(data37.errorMessage === undefined){
+const err96 = {instancePath:instancePath+"/errorInfo",schemaPath:"#/properties/errorInfo/required",keyword:"required",params:{missingProperty: "errorMessage"},message:"must have required property '"+"errorMessage"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -13364,8 +13365,9 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(func2(data39) < 1){
-const err97 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/keySchemaMetadata/schemaId",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/keySchemaMetadata/properties/schemaId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+for(const key2 in data37){
+if(!(((((((key2 === "errorType") || (key2 === "errorMessage")) || (key2 === "issues")) || (key2 === "handler")) || (key2 === "attempts")) || (key2 === "firstFailureAt")) || (key2 === "lastFailureAt"))){
+const err97 = {instancePath:instancePath+"/errorInfo",schemaPath:"#/properties/errorInfo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -13375,8 +13377,11 @@ vErrors.push(err97);
 errors++;
 }
 }
-else {
-const err98 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/keySchemaMetadata/schemaId",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/keySchemaMetadata/properties/schemaId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data37.errorType !== undefined){
+let data38 = data37.errorType;
+if(typeof data38 === "string"){
+if(func2(data38) > 128){
+const err98 = {instancePath:instancePath+"/errorInfo/errorType",schemaPath:"#/properties/errorInfo/properties/errorType/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -13385,10 +13390,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-}
-else {
-const err99 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/keySchemaMetadata",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/keySchemaMetadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(func2(data38) < 1){
+const err99 = {instancePath:instancePath+"/errorInfo/errorType",schemaPath:"#/properties/errorInfo/properties/errorType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -13398,11 +13401,8 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data25.valueSchemaMetadata !== undefined){
-let data40 = data25.valueSchemaMetadata;
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-if(data40.dataFormat === undefined){
-const err100 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/valueSchemaMetadata",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/valueSchemaMetadata/required",keyword:"required",params:{missingProperty: "dataFormat"},message:"must have required property '"+"dataFormat"+"'"};
+else {
+const err100 = {instancePath:instancePath+"/errorInfo/errorType",schemaPath:"#/properties/errorInfo/properties/errorType/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -13411,8 +13411,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data40.schemaId === undefined){
-const err101 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/valueSchemaMetadata",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/valueSchemaMetadata/required",keyword:"required",params:{missingProperty: "schemaId"},message:"must have required property '"+"schemaId"+"'"};
+}
+if(data37.errorMessage !== undefined){
+let data39 = data37.errorMessage;
+if(typeof data39 === "string"){
+if(func2(data39) > 1000){
+const err101 = {instancePath:instancePath+"/errorInfo/errorMessage",schemaPath:"#/properties/errorInfo/properties/errorMessage/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -13421,11 +13425,8 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(data40.dataFormat !== undefined){
-let data41 = data40.dataFormat;
-if(typeof data41 === "string"){
-if(func2(data41) > 32){
-const err102 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/valueSchemaMetadata/dataFormat",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/valueSchemaMetadata/properties/dataFormat/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"};
+if(func2(data39) < 1){
+const err102 = {instancePath:instancePath+"/errorInfo/errorMessage",schemaPath:"#/properties/errorInfo/properties/errorMessage/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -13434,8 +13435,9 @@ vErrors.push(err102);
 }
 errors++;
 }
-if(func2(data41) < 1){
-const err103 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/valueSchemaMetadata/dataFormat",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/valueSchemaMetadata/properties/dataFormat/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err103 = {instancePath:instancePath+"/errorInfo/errorMessage",schemaPath:"#/properties/errorInfo/properties/errorMessage/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -13445,8 +13447,11 @@ vErrors.push(err103);
 errors++;
 }
 }
-else {
-const err104 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/valueSchemaMetadata/dataFormat",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/valueSchemaMetadata/properties/dataFormat/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data37.issues !== undefined){
+let data40 = data37.issues;
+if(Array.isArray(data40)){
+if(data40.length > 50){
+const err104 = {instancePath:instancePath+"/errorInfo/issues",schemaPath:"#/properties/errorInfo/properties/issues/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -13455,12 +13460,12 @@ vErrors.push(err104);
 }
 errors++;
 }
-}
-if(data40.schemaId !== undefined){
-let data42 = data40.schemaId;
-if(typeof data42 === "string"){
-if(func2(data42) > 256){
-const err105 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/valueSchemaMetadata/schemaId",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/valueSchemaMetadata/properties/schemaId/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+const len3 = data40.length;
+for(let i3=0; i3<len3; i3++){
+let data41 = data40[i3];
+if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
+if(data41.path === undefined){
+const err105 = {instancePath:instancePath+"/errorInfo/issues/" + i3,schemaPath:"#/properties/errorInfo/properties/issues/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -13469,8 +13474,8 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(func2(data42) < 1){
-const err106 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/valueSchemaMetadata/schemaId",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/valueSchemaMetadata/properties/schemaId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data41.message === undefined){
+const err106 = {instancePath:instancePath+"/errorInfo/issues/" + i3,schemaPath:"#/properties/errorInfo/properties/issues/items/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -13479,9 +13484,9 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-else {
-const err107 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/valueSchemaMetadata/schemaId",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/valueSchemaMetadata/properties/schemaId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data41){
+if(!((key3 === "path") || (key3 === "message"))){
+const err107 = {instancePath:instancePath+"/errorInfo/issues/" + i3,schemaPath:"#/properties/errorInfo/properties/issues/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -13491,9 +13496,11 @@ vErrors.push(err107);
 errors++;
 }
 }
-}
-else {
-const err108 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/valueSchemaMetadata",schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/properties/valueSchemaMetadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data41.path !== undefined){
+let data42 = data41.path;
+if(typeof data42 === "string"){
+if(func2(data42) > 1024){
+const err108 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/path",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -13503,9 +13510,8 @@ vErrors.push(err108);
 errors++;
 }
 }
-}
 else {
-const err109 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err109 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/path",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -13515,9 +13521,11 @@ vErrors.push(err109);
 errors++;
 }
 }
-}
-else {
-const err110 = {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/payload/properties/records/patternProperties/%5E(.*)%24/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data41.message !== undefined){
+let data43 = data41.message;
+if(typeof data43 === "string"){
+if(func2(data43) > 1000){
+const err110 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/message",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/message/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -13526,11 +13534,8 @@ vErrors.push(err110);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err111 = {instancePath:instancePath+"/payload/records",schemaPath:"#/properties/payload/properties/records/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(func2(data43) < 1){
+const err111 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/message",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -13540,9 +13545,8 @@ vErrors.push(err111);
 errors++;
 }
 }
-}
 else {
-const err112 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err112 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/message",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -13552,11 +13556,9 @@ vErrors.push(err112);
 errors++;
 }
 }
-if(data.errorInfo !== undefined){
-let data43 = data.errorInfo;
-if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
-if(data43.errorType === undefined){
-const err113 = {instancePath:instancePath+"/errorInfo",schemaPath:"#/properties/errorInfo/required",keyword:"required",params:{missingProperty: "errorType"},message:"must have required property '"+"errorType"+"'"};
+}
+else {
+const err113 = {instancePath:instancePath+"/errorInfo/issues/" + i3,schemaPath:"#/properties/errorInfo/properties/issues/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -13565,8 +13567,10 @@ vErrors.push(err113);
 }
 errors++;
 }
-if(data43.errorMessage === undefined){
-const err114 = {instancePath:instancePath+"/errorInfo",schemaPath:"#/properties/errorInfo/required",keyword:"required",params:{missingProperty: "errorMessage"},message:"must have required property '"+"errorMessage"+"'"};
+}
+}
+else {
+const err114 = {instancePath:instancePath+"/errorInfo/issues",schemaPath:"#/properties/errorInfo/properties/issues/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -13575,9 +13579,12 @@ vErrors.push(err114);
 }
 errors++;
 }
-for(const key2 in data43){
-if(!(((((((key2 === "errorType") || (key2 === "errorMessage")) || (key2 === "issues")) || (key2 === "handler")) || (key2 === "attempts")) || (key2 === "firstFailureAt")) || (key2 === "lastFailureAt"))){
-const err115 = {instancePath:instancePath+"/errorInfo",schemaPath:"#/properties/errorInfo/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+if(data37.handler !== undefined){
+let data44 = data37.handler;
+if(typeof data44 === "string"){
+if(func2(data44) > 256){
+const err115 = {instancePath:instancePath+"/errorInfo/handler",schemaPath:"#/properties/errorInfo/properties/handler/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -13586,12 +13593,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data43.errorType !== undefined){
-let data44 = data43.errorType;
-if(typeof data44 === "string"){
-if(func2(data44) > 128){
-const err116 = {instancePath:instancePath+"/errorInfo/errorType",schemaPath:"#/properties/errorInfo/properties/errorType/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(func2(data44) < 1){
+const err116 = {instancePath:instancePath+"/errorInfo/handler",schemaPath:"#/properties/errorInfo/properties/handler/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -13600,8 +13603,9 @@ vErrors.push(err116);
 }
 errors++;
 }
-if(func2(data44) < 1){
-const err117 = {instancePath:instancePath+"/errorInfo/errorType",schemaPath:"#/properties/errorInfo/properties/errorType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err117 = {instancePath:instancePath+"/errorInfo/handler",schemaPath:"#/properties/errorInfo/properties/handler/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -13611,8 +13615,10 @@ vErrors.push(err117);
 errors++;
 }
 }
-else {
-const err118 = {instancePath:instancePath+"/errorInfo/errorType",schemaPath:"#/properties/errorInfo/properties/errorType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data37.attempts !== undefined){
+let data45 = data37.attempts;
+if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
+const err118 = {instancePath:instancePath+"/errorInfo/attempts",schemaPath:"#/properties/errorInfo/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -13621,12 +13627,9 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-if(data43.errorMessage !== undefined){
-let data45 = data43.errorMessage;
-if(typeof data45 === "string"){
-if(func2(data45) > 1000){
-const err119 = {instancePath:instancePath+"/errorInfo/errorMessage",schemaPath:"#/properties/errorInfo/properties/errorMessage/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 < 1 || isNaN(data45)){
+const err119 = {instancePath:instancePath+"/errorInfo/attempts",schemaPath:"#/properties/errorInfo/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -13635,8 +13638,13 @@ vErrors.push(err119);
 }
 errors++;
 }
-if(func2(data45) < 1){
-const err120 = {instancePath:instancePath+"/errorInfo/errorMessage",schemaPath:"#/properties/errorInfo/properties/errorMessage/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+if(data37.firstFailureAt !== undefined){
+let data46 = data37.firstFailureAt;
+if(typeof data46 === "string"){
+if(!(formats0.validate(data46))){
+const err120 = {instancePath:instancePath+"/errorInfo/firstFailureAt",schemaPath:"#/properties/errorInfo/properties/firstFailureAt/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -13647,7 +13655,7 @@ errors++;
 }
 }
 else {
-const err121 = {instancePath:instancePath+"/errorInfo/errorMessage",schemaPath:"#/properties/errorInfo/properties/errorMessage/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err121 = {instancePath:instancePath+"/errorInfo/firstFailureAt",schemaPath:"#/properties/errorInfo/properties/firstFailureAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -13657,11 +13665,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data43.issues !== undefined){
-let data46 = data43.issues;
-if(Array.isArray(data46)){
-if(data46.length > 50){
-const err122 = {instancePath:instancePath+"/errorInfo/issues",schemaPath:"#/properties/errorInfo/properties/issues/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"};
+if(data37.lastFailureAt !== undefined){
+let data47 = data37.lastFailureAt;
+if(typeof data47 === "string"){
+if(!(formats0.validate(data47))){
+const err122 = {instancePath:instancePath+"/errorInfo/lastFailureAt",schemaPath:"#/properties/errorInfo/properties/lastFailureAt/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -13670,12 +13678,9 @@ vErrors.push(err122);
 }
 errors++;
 }
-const len3 = data46.length;
-for(let i3=0; i3<len3; i3++){
-let data47 = data46[i3];
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(data47.path === undefined){
-const err123 = {instancePath:instancePath+"/errorInfo/issues/" + i3,schemaPath:"#/properties/errorInfo/properties/issues/items/required",keyword:"required",params:{missingProperty: "path"},message:"must have required property '"+"path"+"'"};
+}
+else {
+const err123 = {instancePath:instancePath+"/errorInfo/lastFailureAt",schemaPath:"#/properties/errorInfo/properties/lastFailureAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -13684,8 +13689,10 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(data47.message === undefined){
-const err124 = {instancePath:instancePath+"/errorInfo/issues/" + i3,schemaPath:"#/properties/errorInfo/properties/issues/items/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
+}
+}
+else {
+const err124 = {instancePath:instancePath+"/errorInfo",schemaPath:"#/properties/errorInfo/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -13694,232 +13701,15 @@ vErrors.push(err124);
 }
 errors++;
 }
-for(const key3 in data47){
-if(!((key3 === "path") || (key3 === "message"))){
-const err125 = {instancePath:instancePath+"/errorInfo/issues/" + i3,schemaPath:"#/properties/errorInfo/properties/issues/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+}
+else {
+const err125 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err125];
 }
 else {
 vErrors.push(err125);
-}
-errors++;
-}
-}
-if(data47.path !== undefined){
-let data48 = data47.path;
-if(typeof data48 === "string"){
-if(func2(data48) > 1024){
-const err126 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/path",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/path/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters"};
-if(vErrors === null){
-vErrors = [err126];
-}
-else {
-vErrors.push(err126);
-}
-errors++;
-}
-}
-else {
-const err127 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/path",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err127];
-}
-else {
-vErrors.push(err127);
-}
-errors++;
-}
-}
-if(data47.message !== undefined){
-let data49 = data47.message;
-if(typeof data49 === "string"){
-if(func2(data49) > 1000){
-const err128 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/message",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/message/maxLength",keyword:"maxLength",params:{limit: 1000},message:"must NOT have more than 1000 characters"};
-if(vErrors === null){
-vErrors = [err128];
-}
-else {
-vErrors.push(err128);
-}
-errors++;
-}
-if(func2(data49) < 1){
-const err129 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/message",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err129];
-}
-else {
-vErrors.push(err129);
-}
-errors++;
-}
-}
-else {
-const err130 = {instancePath:instancePath+"/errorInfo/issues/" + i3+"/message",schemaPath:"#/properties/errorInfo/properties/issues/items/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err130];
-}
-else {
-vErrors.push(err130);
-}
-errors++;
-}
-}
-}
-else {
-const err131 = {instancePath:instancePath+"/errorInfo/issues/" + i3,schemaPath:"#/properties/errorInfo/properties/issues/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err131];
-}
-else {
-vErrors.push(err131);
-}
-errors++;
-}
-}
-}
-else {
-const err132 = {instancePath:instancePath+"/errorInfo/issues",schemaPath:"#/properties/errorInfo/properties/issues/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err132];
-}
-else {
-vErrors.push(err132);
-}
-errors++;
-}
-}
-if(data43.handler !== undefined){
-let data50 = data43.handler;
-if(typeof data50 === "string"){
-if(func2(data50) > 256){
-const err133 = {instancePath:instancePath+"/errorInfo/handler",schemaPath:"#/properties/errorInfo/properties/handler/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
-if(vErrors === null){
-vErrors = [err133];
-}
-else {
-vErrors.push(err133);
-}
-errors++;
-}
-if(func2(data50) < 1){
-const err134 = {instancePath:instancePath+"/errorInfo/handler",schemaPath:"#/properties/errorInfo/properties/handler/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err134];
-}
-else {
-vErrors.push(err134);
-}
-errors++;
-}
-}
-else {
-const err135 = {instancePath:instancePath+"/errorInfo/handler",schemaPath:"#/properties/errorInfo/properties/handler/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err135];
-}
-else {
-vErrors.push(err135);
-}
-errors++;
-}
-}
-if(data43.attempts !== undefined){
-let data51 = data43.attempts;
-if(!(((typeof data51 == "number") && (!(data51 % 1) && !isNaN(data51))) && (isFinite(data51)))){
-const err136 = {instancePath:instancePath+"/errorInfo/attempts",schemaPath:"#/properties/errorInfo/properties/attempts/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err136];
-}
-else {
-vErrors.push(err136);
-}
-errors++;
-}
-if((typeof data51 == "number") && (isFinite(data51))){
-if(data51 < 1 || isNaN(data51)){
-const err137 = {instancePath:instancePath+"/errorInfo/attempts",schemaPath:"#/properties/errorInfo/properties/attempts/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
-if(vErrors === null){
-vErrors = [err137];
-}
-else {
-vErrors.push(err137);
-}
-errors++;
-}
-}
-}
-if(data43.firstFailureAt !== undefined){
-let data52 = data43.firstFailureAt;
-if(typeof data52 === "string"){
-if(!(formats0.validate(data52))){
-const err138 = {instancePath:instancePath+"/errorInfo/firstFailureAt",schemaPath:"#/properties/errorInfo/properties/firstFailureAt/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
-if(vErrors === null){
-vErrors = [err138];
-}
-else {
-vErrors.push(err138);
-}
-errors++;
-}
-}
-else {
-const err139 = {instancePath:instancePath+"/errorInfo/firstFailureAt",schemaPath:"#/properties/errorInfo/properties/firstFailureAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err139];
-}
-else {
-vErrors.push(err139);
-}
-errors++;
-}
-}
-if(data43.lastFailureAt !== undefined){
-let data53 = data43.lastFailureAt;
-if(typeof data53 === "string"){
-if(!(formats0.validate(data53))){
-const err140 = {instancePath:instancePath+"/errorInfo/lastFailureAt",schemaPath:"#/properties/errorInfo/properties/lastFailureAt/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
-if(vErrors === null){
-vErrors = [err140];
-}
-else {
-vErrors.push(err140);
-}
-errors++;
-}
-}
-else {
-const err141 = {instancePath:instancePath+"/errorInfo/lastFailureAt",schemaPath:"#/properties/errorInfo/properties/lastFailureAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err141];
-}
-else {
-vErrors.push(err141);
-}
-errors++;
-}
-}
-}
-else {
-const err142 = {instancePath:instancePath+"/errorInfo",schemaPath:"#/properties/errorInfo/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err142];
-}
-else {
-vErrors.push(err142);
-}
-errors++;
-}
-}
-}
-else {
-const err143 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err143];
-}
-else {
-vErrors.push(err143);
 }
 errors++;
 }
@@ -13934,6 +13724,6 @@ export const eventTypes = ["user_registered", "user_updated", "user_deleted", "u
 /** The validator of every contract, by name. */
 export const validators = { user_registered, user_updated, user_deleted, user_login, order_created, order_updated, order_cancelled, order_paid, order_refunded, payment_processed, payment_failed, payment_refunded, welcome_email_sent, profile_updated, user_cleanup, order_confirmation_sent, order_cancellation_sent, order_status_changed, fulfillment_requested, payment_failure_notified, refund_confirmation_sent, dead_letter };
 /** Current version of every contract (`contractVersions` of schemas/index.ts). */
-export const contractVersions = { user_registered: 1, user_updated: 1, user_deleted: 1, user_login: 1, order_created: 1, order_updated: 1, order_cancelled: 1, order_paid: 1, order_refunded: 1, payment_processed: 1, payment_failed: 1, payment_refunded: 1, welcome_email_sent: 1, profile_updated: 1, user_cleanup: 1, order_confirmation_sent: 1, order_cancellation_sent: 1, order_status_changed: 1, fulfillment_requested: 1, payment_failure_notified: 1, refund_confirmation_sent: 1, dead_letter: 1 };
+export const contractVersions = { user_registered: 1, user_updated: 1, user_deleted: 1, user_login: 1, order_created: 1, order_updated: 1, order_cancelled: 1, order_paid: 1, order_refunded: 1, payment_processed: 1, payment_failed: 1, payment_refunded: 1, welcome_email_sent: 1, profile_updated: 1, user_cleanup: 1, order_confirmation_sent: 1, order_cancellation_sent: 1, order_status_changed: 1, fulfillment_requested: 1, payment_failure_notified: 1, refund_confirmation_sent: 1, dead_letter: 2 };
 /** Local schema version id of every contract (schemas/registry.ts). */
-export const localSchemaVersionIds = { user_registered: "4149b3cc-f9c0-52e2-9034-46a1fd2a2d9c", user_updated: "5c4a66f7-8d50-5854-a510-1a8d1ffae59b", user_deleted: "035f2e45-2f27-503a-b3f4-7e992c579a7c", user_login: "007a20a1-1b5c-5171-9ce3-b49fe0c5a5c4", order_created: "f1dd9ff3-582e-51d6-95ea-99b0ecc06fe4", order_updated: "6f5af4c0-074d-5d94-b598-414127327dfa", order_cancelled: "c9b434ad-fac0-5307-94d7-28897ef67845", order_paid: "96e7061d-aac6-55f4-90ab-3fc56edf2a8a", order_refunded: "e2817d45-703a-5f21-9a6a-a6dd56043092", payment_processed: "60d4e8e5-713d-5f8a-b072-912928272476", payment_failed: "2133988b-cf5b-50d8-859b-67a0c363ec2e", payment_refunded: "beb638c2-1965-5a4c-926f-b27d088dc77c", welcome_email_sent: "beb35896-b240-5fc3-9fab-4e8fd2f98535", profile_updated: "b839c452-4b94-50a3-b95f-c87b8b08f1a4", user_cleanup: "780959cc-40ba-5cd9-a4bb-6001bc083dd5", order_confirmation_sent: "74ee80bc-4585-529d-8ea0-f445fdb08c8f", order_cancellation_sent: "aae039f7-2e33-59cd-90cb-c2fd9cba0585", order_status_changed: "e577e64a-5d01-5b71-a9fa-4cc9d67696da", fulfillment_requested: "3d47532a-8cbc-5622-8981-0615453db9e1", payment_failure_notified: "b39ad64e-7598-5c29-8fcc-b4bc5ebfb2bc", refund_confirmation_sent: "b13497f5-b46a-53c8-8158-edb0e576a671", dead_letter: "7fb0a969-fb99-5297-bdb2-eed80624b1b9" };
+export const localSchemaVersionIds = { user_registered: "4149b3cc-f9c0-52e2-9034-46a1fd2a2d9c", user_updated: "5c4a66f7-8d50-5854-a510-1a8d1ffae59b", user_deleted: "035f2e45-2f27-503a-b3f4-7e992c579a7c", user_login: "007a20a1-1b5c-5171-9ce3-b49fe0c5a5c4", order_created: "f1dd9ff3-582e-51d6-95ea-99b0ecc06fe4", order_updated: "6f5af4c0-074d-5d94-b598-414127327dfa", order_cancelled: "c9b434ad-fac0-5307-94d7-28897ef67845", order_paid: "96e7061d-aac6-55f4-90ab-3fc56edf2a8a", order_refunded: "e2817d45-703a-5f21-9a6a-a6dd56043092", payment_processed: "60d4e8e5-713d-5f8a-b072-912928272476", payment_failed: "2133988b-cf5b-50d8-859b-67a0c363ec2e", payment_refunded: "beb638c2-1965-5a4c-926f-b27d088dc77c", welcome_email_sent: "beb35896-b240-5fc3-9fab-4e8fd2f98535", profile_updated: "b839c452-4b94-50a3-b95f-c87b8b08f1a4", user_cleanup: "780959cc-40ba-5cd9-a4bb-6001bc083dd5", order_confirmation_sent: "74ee80bc-4585-529d-8ea0-f445fdb08c8f", order_cancellation_sent: "aae039f7-2e33-59cd-90cb-c2fd9cba0585", order_status_changed: "e577e64a-5d01-5b71-a9fa-4cc9d67696da", fulfillment_requested: "3d47532a-8cbc-5622-8981-0615453db9e1", payment_failure_notified: "b39ad64e-7598-5c29-8fcc-b4bc5ebfb2bc", refund_confirmation_sent: "b13497f5-b46a-53c8-8158-edb0e576a671", dead_letter: "a292a1d5-bde4-5e6b-a1b7-4c9a57a86b71" };

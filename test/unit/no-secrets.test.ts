@@ -7,7 +7,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 /** AWS's documentation placeholders, and the local runtime's all-zero account. */
-const PLACEHOLDER_ACCOUNTS = new Set(['111122223333', '123456789012', '000000000000', '444455556666']);
+// 012345678901: the placeholder of AWS's own published samples (aws-lambda-go's kafka-event.json,
+// test/fixtures/aws).
+const PLACEHOLDER_ACCOUNTS = new Set([
+  '111122223333',
+  '123456789012',
+  '000000000000',
+  '444455556666',
+  '012345678901',
+]);
 
 const PATTERNS: { name: string; pattern: RegExp; allow?: (match: string) => boolean }[] = [
   { name: 'AWS access key id', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },

@@ -4,9 +4,9 @@
  * typed config that the stacks receive. `npx cdk synth` needs no AWS credentials.
  */
 import { App } from 'aws-cdk-lib';
+import { TopologyError } from '../core/topology';
 import { ConfigError, loadConfig } from '../lib/config';
 import { addDeployment } from '../lib/stacks/app';
-import { TopologyError } from '../lib/topology';
 import { definitionHistory } from '../schemas/history';
 
 const app = new App();

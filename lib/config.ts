@@ -71,7 +71,7 @@ export interface KafkaConfig {
 export interface ConsumersConfig {
   /**
    * Provisioned pollers of every event-source mapping.
-   * @default the topology's (lib/topology.ts) in prod; 1–1 in dev
+   * @default the topology's (core/topology.ts) in prod; 1–1 in dev
    */
   readonly pollers: { readonly minimum: number; readonly maximum: number } | undefined;
   // No switch for the mappings' metrics (MetricsConfig): every stage has them, the alarms read them

@@ -5,8 +5,8 @@
  */
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { consumers } from '../core/topology';
 import { functionEntries } from '../lib/bundling';
-import { consumers } from '../lib/topology';
 import { bundleAll } from '../scripts/bundle';
 import type { AsyncHandler } from './lambda';
 

@@ -5,7 +5,7 @@
  */
 import type { Admin } from 'kafkajs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { consumers, topics } from '../lib/topology';
+import { consumers, topics } from '../core/topology';
 
 export class RuntimeMetrics {
   readonly registry = new Registry();

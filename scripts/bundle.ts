@@ -6,8 +6,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { consumers } from '../core/topology';
 import { esbuildOptions, functionEntries } from '../lib/bundling';
-import { consumers } from '../lib/topology';
 
 export const BUNDLE_BUDGET_BYTES = 300 * 1024;
 

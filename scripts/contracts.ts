@@ -17,7 +17,7 @@ import { dirname, join, relative } from 'node:path';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import addFormats from 'ajv-formats';
-import { uuidV5 } from '../lambdas/shared/uuid';
+import { uuidV5 } from '../core/uuid';
 import {
   type ContractName,
   contractSchemas,

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { consumers, topicOfEvent } from '../../core/topology';
 import { deriverOf } from '../../lambdas/consumers/flows';
-import { consumers, topicOfEvent } from '../../lib/topology';
 import { contractVersions, type EventType } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';
 

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { KafkaMessage } from 'kafkajs';
+import type { MskEvent, MskRecord } from '../../core/msk-event';
+import { eventRecord, schemaVersionIds } from '../../core/records';
 import type { OutgoingMessage } from '../../lambdas/shared/kafka';
-import type { MskEvent, MskRecord } from '../../lambdas/shared/msk-event';
-import { eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
 import { toMskEvent, toMskRecord } from '../../local/esm/msk-records';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, EventType } from '../../schemas/index';

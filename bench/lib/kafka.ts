@@ -5,7 +5,7 @@
  */
 import '../../lambdas/shared/kafkajs-fix';
 import type { Admin, Kafka } from 'kafkajs';
-import { topics as allTopics } from '../../lib/topology';
+import { topics as allTopics } from '../../core/topology';
 import { EmbeddedKafka } from '../../local/kafka/broker';
 import { ensureTopics } from '../../local/kafka/topics';
 import type { AnyEvent } from '../../schemas/index';

@@ -3,7 +3,7 @@
  * against a bare copy of the same bytes, contract validation against JSON.parse of the event.
  */
 import { Bench } from 'tinybench';
-import { decode, encode } from '../../lambdas/shared/glue-wire-format';
+import { decode, encode } from '../../core/glue-wire-format';
 import { eventExamples } from '../../schemas/examples';
 import { localSchemaVersionId } from '../../schemas/registry';
 import { compileAll, validateEvent } from '../../schemas/validator';

@@ -11,10 +11,10 @@
  */
 import '../../lambdas/shared/kafkajs-fix';
 import type { KafkaMessage } from 'kafkajs';
+import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
+import { type ConsumerSpec, consumers } from '../../core/topology';
 import { handler } from '../../lambdas/consumers/user';
 import { createKafka, disconnectSharedProducer, SharedProducer } from '../../lambdas/shared/kafka';
-import type { KafkaBatchResponse, MskEvent } from '../../lambdas/shared/msk-event';
-import { type ConsumerSpec, consumers } from '../../lib/topology';
 import { LocalEventSourceMapping, MAX_PAYLOAD_BYTES } from '../../local/esm/poller';
 import type { AsyncHandler } from '../../local/lambda';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';

@@ -18,13 +18,13 @@
 import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { encode } from '../../core/glue-wire-format';
+import { decodeMskEvent, type MskEvent } from '../../core/msk-event';
+import { contractOfSchemaVersionId, schemaVersionIds } from '../../core/records';
+import { type ConsumerSpec, consumers, topicOfEvent } from '../../core/topology';
 import { deriveEvents, processBatch, readEvent } from '../../lambdas/consumers/consumer';
 import { deriverOf } from '../../lambdas/consumers/flows';
-import { encode } from '../../lambdas/shared/glue-wire-format';
 import type { KafkaWriter } from '../../lambdas/shared/kafka';
-import { decodeMskEvent, type MskEvent } from '../../lambdas/shared/msk-event';
-import { contractOfSchemaVersionId, schemaVersionIds } from '../../lambdas/shared/records';
-import { type ConsumerSpec, consumers, topicOfEvent } from '../../lib/topology';
 import { type AnyEvent, contractVersions, type EventType, schemaDefinition } from '../../schemas/index';
 import { compileAll } from '../../schemas/validator';
 import { mskEventOf, userEvent } from '../lib/fixtures';

@@ -14,13 +14,13 @@
 import '../../lambdas/shared/kafkajs-fix';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
+import { consumers } from '../../core/topology';
 import { handler as orderConsumer } from '../../lambdas/consumers/order';
 import { handler as paymentConsumer } from '../../lambdas/consumers/payment';
 import { handler as userConsumer } from '../../lambdas/consumers/user';
 import { handler as producer } from '../../lambdas/producer/handler';
 import { createKafka, disconnectSharedProducer, SharedProducer } from '../../lambdas/shared/kafka';
-import type { KafkaBatchResponse, MskEvent } from '../../lambdas/shared/msk-event';
-import { consumers } from '../../lib/topology';
 import { createApiServer } from '../../local/api/server';
 import { LocalEventSourceMapping } from '../../local/esm/poller';
 import type { AsyncHandler } from '../../local/lambda';

@@ -11,8 +11,8 @@
  */
 import '../../lambdas/shared/kafkajs-fix';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { readEnvironment } from '../../core/env';
 import { handler } from '../../lambdas/producer/handler';
-import { readEnvironment } from '../../lambdas/shared/env';
 import { disconnectSharedProducer, sharedProducer } from '../../lambdas/shared/kafka';
 import { lambdaContext } from '../../local/lambda';
 import type { AnyEvent } from '../../schemas/index';

@@ -6,7 +6,7 @@
  * 1. Unframe: JSON as delivered by the mapping's schema-registry integration, or Glue-framed bytes
  *    (header checked, schema version id resolved) when the integration is off.
  * 2. Validate against the contract named by `eventType`; the topic must carry that type.
- * 3. Derive the events of lib/topology.ts's flow, each with `causationId` = the source `eventId`, the
+ * 3. Derive the events of core/topology.ts's flow, each with `causationId` = the source `eventId`, the
  *    source `correlationId`, and an `eventId` computed from the source `eventId`, its topic and the
  *    rule, so a retried batch or a duplicated source record writes the same ids and downstream
  *    consumers can drop duplicates.
@@ -20,22 +20,23 @@
  * offset in the partial batch response, so Lambda retries only those records and the ones after them
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
  */
-import { type ConsumerSpec, eventTypesOf, topicNamed } from '../../lib/topology';
+
+import { emptyValue, parsePayload, schemaNotFound, unframe } from '../../core/classify';
+import { deadLetterFor, deadLetterMessage, type InvocationInfo, PoisonRecord } from '../../core/dead-letter';
+import type { DecodedRecord, KafkaBatchResponse, MskEvent } from '../../core/msk-event';
+import { decodeMskEvent, itemFailure } from '../../core/msk-event';
+import { eventRecord, type SchemaVersionIds } from '../../core/records';
+import { type ConsumerSpec, eventTypesOf, topicNamed } from '../../core/topology';
+import { uuidV5 } from '../../core/uuid';
 import { contractVersions } from '../../schemas/catalogue';
 import type { AnyEvent, ContractName, EventType } from '../../schemas/index';
 import { ContractViolation, validateContract, validateEvent } from '../../schemas/validator';
-import { deadLetterFor, deadLetterMessage, type InvocationInfo, PoisonRecord } from '../shared/dead-letter';
-import { decode, type GlueWireFormatError, looksFramed } from '../shared/glue-wire-format';
 import {
   KafkaUnavailableError,
   type KafkaWriter,
   type OutgoingMessage,
   type TopicMessages,
 } from '../shared/kafka';
-import type { DecodedRecord, KafkaBatchResponse, MskEvent } from '../shared/msk-event';
-import { decodeMskEvent, itemFailure } from '../shared/msk-event';
-import { eventRecord, type SchemaVersionIds } from '../shared/records';
-import { uuidV5 } from '../shared/uuid';
 import { deriverOf } from './flows';
 
 /** Namespace of derived event ids (a fixed random UUID). */
@@ -61,43 +62,23 @@ export interface BatchResult {
   readonly counts: BatchCounts;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Parses and validates one record's value, or throws a {@link PoisonRecord} saying why not. */
 export function readEvent(
   record: DecodedRecord,
   deps: Pick<ConsumerDependencies, 'contractOf' | 'spec'>,
 ): AnyEvent {
-  if (!record.value || record.value.byteLength === 0) {
-    throw new PoisonRecord('EmptyValue', 'the record has no value (a tombstone or an empty record)');
-  }
-  let payload = record.value;
+  const empty = emptyValue(record.value);
+  if (empty) throw empty;
+  const unframed = unframe(record.value as Buffer, 'optional');
+  if (unframed instanceof PoisonRecord) throw unframed;
   let framedAs: ContractName | undefined;
-  if (looksFramed(record.value)) {
-    let schemaVersionId: string;
-    try {
-      ({ payload, schemaVersionId } = decode(record.value));
-    } catch (error) {
-      const e = error as GlueWireFormatError;
-      throw new PoisonRecord('DeserializationError', `Glue wire format: ${e.message}`);
-    }
-    framedAs = deps.contractOf(schemaVersionId);
-    if (!framedAs) {
-      throw new PoisonRecord('SchemaNotFound', `schema version ${schemaVersionId} is not in the registry`);
-    }
-  } else if (record.value[0] === 0x03 || record.value[0] === 0x00) {
-    // Starts like a Glue (0x03) or Confluent (0x00) header but is not a valid one.
-    throw new PoisonRecord(
-      'DeserializationError',
-      `value starts with byte 0x0${record.value[0]} but is not a valid Glue-framed record`,
-    );
+  if (unframed.schemaVersionId !== undefined) {
+    framedAs = deps.contractOf(unframed.schemaVersionId);
+    if (!framedAs) throw schemaNotFound(unframed.schemaVersionId);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(utf8.decode(payload));
-  } catch (error) {
-    throw new PoisonRecord('DeserializationError', `value is not UTF-8 JSON: ${(error as Error).message}`);
-  }
+  const parsed = parsePayload(unframed.payload);
+  if (parsed instanceof PoisonRecord) throw parsed;
+  const json = parsed.json;
   let event: AnyEvent;
   try {
     event = validateEvent(json);

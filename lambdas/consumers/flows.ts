@@ -1,5 +1,5 @@
 /**
- * What each source event becomes: the data of every derived event, per flow of lib/topology.ts.
+ * What each source event becomes: the data of every derived event, per flow of core/topology.ts.
  * Pure functions, no I/O; `deriversFor` checks that every flow in the topology has one.
  */
 import type { DataOf, EventOf, EventType } from '../../schemas/index';

@@ -7,20 +7,20 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type ConsumerSpec, consumers } from '../../lib/topology';
+import { readEnvironment } from '../../core/env';
+import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
+import { contractOfSchemaVersionId, schemaVersionIds } from '../../core/records';
+import { type ConsumerSpec, consumers } from '../../core/topology';
 import { withInjectedFailures } from '../shared/chaos';
-import { readEnvironment } from '../shared/env';
 import { sharedProducer } from '../shared/kafka';
-import type { KafkaBatchResponse, MskEvent } from '../shared/msk-event';
 import { observability } from '../shared/observability';
-import { contractOfSchemaVersionId, schemaVersionIds } from '../shared/records';
 import { processBatch } from './consumer';
 import { batchMetrics } from './metrics';
 
-/** The Lambda handler of the consumer named `name` in lib/topology.ts. */
+/** The Lambda handler of the consumer named `name` in core/topology.ts. */
 export function consumerHandler(name: string) {
   const found = consumers.find((c) => c.name === name);
-  if (!found) throw new Error(`no consumer named "${name}" in lib/topology.ts`);
+  if (!found) throw new Error(`no consumer named "${name}" in core/topology.ts`);
   const spec: ConsumerSpec = found;
   const environment = readEnvironment();
   const { logger, metrics, tracing, serviceName, namespace } = observability(name);

@@ -25,9 +25,9 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type { Admin } from 'kafkajs';
-import { type TopicSpec, topicConfig, topicForCluster } from '../../lib/topology';
+import { type KafkaSettings, readEnvironment } from '../../core/env';
+import { type TopicSpec, topicConfig, topicForCluster } from '../../core/topology';
 import { ensureTopics } from '../../local/kafka/topics';
-import { type KafkaSettings, readEnvironment } from '../shared/env';
 import { createKafka } from '../shared/kafka';
 
 /** What the resource needs of each topic: the settings AWS::MSK::Topic would be given. */

@@ -7,10 +7,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { readEnvironment } from '../shared/env';
+import { readEnvironment } from '../../core/env';
+import { schemaVersionIds } from '../../core/records';
 import { sharedProducer } from '../shared/kafka';
 import { observability } from '../shared/observability';
-import { schemaVersionIds } from '../shared/records';
 import { handleRequest } from './producer';
 
 const environment = readEnvironment();

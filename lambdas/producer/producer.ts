@@ -8,23 +8,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type StreamSpec, streams, topicNamed } from '../../lib/topology';
+import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../../core/api/limits';
+import { eventRecord, type SchemaVersionIds } from '../../core/records';
+import { type StreamSpec, streams, topicNamed } from '../../core/topology';
 import { contractVersions, isEventType } from '../../schemas/catalogue';
 import type { AnyEvent } from '../../schemas/index';
 import { checkContract } from '../../schemas/validator';
 import { KafkaUnavailableError, type KafkaWriter } from '../shared/kafka';
-import { eventRecord, type SchemaVersionIds } from '../shared/records';
 import { jsonResponse, type RequestIssue, RequestRejected, ServiceUnavailable, toResponse } from './errors';
 
-/** Most events in one batch request. */
-export const MAX_BATCH_EVENTS = 500;
-/**
- * Largest request body. Lambda's synchronous invocation payload is capped at 6 MB
- * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html) and API Gateway's at 10 MB
- * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html); 5 MiB leaves room for
- * the rest of the proxy event.
- */
-export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 /** Room kept in a topic's `max.message.bytes` for the record batch and record overhead. */
 const RECORD_OVERHEAD_BYTES = 1024;
 

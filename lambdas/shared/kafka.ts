@@ -23,32 +23,16 @@
 import './kafkajs-fix';
 // Only the names Node's CommonJS interop detects are imported by name from kafkajs (Kafka, logLevel,
 // Partitioners...); its error classes are not among them, so errors are recognised by name.
-import { type IHeaders, Kafka, logLevel, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
-import type { KafkaSettings } from './env';
+import { Kafka, logLevel, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import type { KafkaSettings } from '../../core/env';
+import type { KafkaWriter, OutgoingMessage, TopicMessages } from '../../core/kafka-records';
 
 /** Kafka did not take the write in time, or could not be reached: retry later. */
 export class KafkaUnavailableError extends Error {
   override readonly name = 'KafkaUnavailableError';
 }
 
-export interface OutgoingMessage {
-  readonly key: Buffer | string | null;
-  readonly value: Buffer;
-  readonly headers?: IHeaders;
-  /** Explicit partition; otherwise the Java-compatible murmur2 partitioner picks one from the key. */
-  readonly partition?: number;
-}
-
-export interface TopicMessages {
-  readonly topic: string;
-  readonly messages: readonly OutgoingMessage[];
-}
-
-/** What callers need of a producer; tests and benchmarks may pass their own. */
-export interface KafkaWriter {
-  /** Writes every message, or throws {@link KafkaUnavailableError}. */
-  send(batch: readonly TopicMessages[]): Promise<RecordMetadata[]>;
-}
+export type { KafkaWriter, OutgoingMessage, TopicMessages } from '../../core/kafka-records';
 
 export interface SharedProducerOptions {
   /** Give up on a send after this long (the caller decides what a timeout means). @default 10000 */

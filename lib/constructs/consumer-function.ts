@@ -1,6 +1,6 @@
 /**
  * One consumer of the topology: its function and the MSK event-source mapping that feeds it, with
- * every mapping setting taken from the consumer's spec in lib/topology.ts.
+ * every mapping setting taken from the consumer's spec in core/topology.ts.
  *
  * The mapping runs in provisioned mode, which the error-handling controls and the schema-registry
  * integration need (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html,
@@ -40,6 +40,7 @@ import {
 import { GlueSchemaRegistry, KafkaDlq, ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type ConsumerSpec, topicsWrittenBy } from '../../core/topology';
 import type { LogLevel } from '../config';
 import {
   type KafkaClientAuth,
@@ -47,7 +48,6 @@ import {
   mappingAsDeployed,
   TARGET_FEATURES,
 } from '../target';
-import { type ConsumerSpec, topicsWrittenBy } from '../topology';
 import { EventFunction } from './event-function';
 import {
   type KafkaClusterRef,
@@ -59,7 +59,7 @@ import { acknowledge, acknowledgeWildcardResource } from './nag';
 import type { SchemaRegistry } from './schema-registry';
 
 export interface ConsumerFunctionProps {
-  /** The consumer, from lib/topology.ts. */
+  /** The consumer, from core/topology.ts. */
   readonly spec: ConsumerSpec;
   /** Stage prefix of the function name. */
   readonly stage: string;

@@ -32,10 +32,10 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { TopicSpec } from '../../core/topology';
 import type { KafkaTopicsProperties, TopicSettings } from '../../lambdas/custom-resources/kafka-topics';
 import { functionBundling } from '../bundling';
 import type { KafkaClientAuth } from '../target';
-import type { TopicSpec } from '../topology';
 import { BootstrapBrokers } from './bootstrap-brokers';
 import {
   anyNetworkInterfaceArn,

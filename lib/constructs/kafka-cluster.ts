@@ -2,7 +2,7 @@
  * The Amazon MSK provisioned cluster: brokers spread over three Availability Zones, IAM
  * authentication only, TLS between clients and brokers and inside the cluster, storage encrypted with
  * a customer-managed KMS key, broker logs in CloudWatch Logs, and a configuration that forbids topic
- * auto-creation (every topic comes from lib/topology.ts through AWS::MSK::Topic) and keeps three
+ * auto-creation (every topic comes from core/topology.ts through AWS::MSK::Topic) and keeps three
  * replicas with two in sync.
  *
  * By configuration (lib/target.ts), for a target without those features: unauthenticated plaintext

@@ -36,10 +36,10 @@ import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2'
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { StreamSpec } from '../../core/topology';
 import { functionEntries } from '../bundling';
 import type { ApiAuth, LogLevel } from '../config';
 import type { KafkaClientAuth } from '../target';
-import type { StreamSpec } from '../topology';
 import { EventFunction } from './event-function';
 import { type KafkaClusterRef, kafkaProducerStatements } from './kafka-access';
 import { acknowledge } from './nag';
@@ -239,7 +239,7 @@ export class ProducerApi extends Construct {
     }
 
     // Requests API Gateway refuses itself (missing parameters or headers, authorization, throttling)
-    // are answered in the producer's error shape ({ error, message, requestId }, lib/api/openapi.ts).
+    // are answered in the producer's error shape ({ error, message, requestId }, core/api/openapi.ts).
     const errorBody = {
       'application/json':
         '{"error":"$context.error.responseType","message":$context.error.messageString,"requestId":"$context.requestId"}',

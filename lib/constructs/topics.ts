@@ -18,7 +18,7 @@
  *   It is an example of output, not a statement of the input format; the provider's tests exercise the
  *   API itself, so JSON is what is sent here.
  * Keys are sorted, as Terraform's `jsonencode` sorts them: the same configuration always encodes to
- * the same string, so reordering entries in lib/topology.ts never updates a topic.
+ * the same string, so reordering entries in core/topology.ts never updates a topic.
  *
  * Topics are retained when removed from the template or when the stack is deleted (unless told
  * otherwise): a topic holds data, and a topology edit must not delete it. The cluster itself is
@@ -27,7 +27,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { CfnTopic } from 'aws-cdk-lib/aws-msk';
 import { Construct } from 'constructs';
-import { type TopicSpec, topicConfig, topicForCluster } from '../topology';
+import { type TopicSpec, topicConfig, topicForCluster } from '../../core/topology';
 import type { KafkaClusterRef } from './kafka-access';
 
 /** Topic configuration names that Express brokers fix and refuse to set (they keep two in sync). */

@@ -12,7 +12,7 @@ import { KafkaStack } from './kafka-stack';
 import type { Topology } from './shared';
 
 export interface DeploymentOptions {
-  /** @default lib/topology.ts */
+  /** @default core/topology.ts */
   readonly topology?: Topology;
   readonly schemaHistory?: EventsStackProps['schemaHistory'];
   /** Register the cdk-nag packs on the app. @default true */

@@ -10,6 +10,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { type ConsumerSpec, eventTypesOf, type TopicSpec } from '../../core/topology';
 import type { ContractName } from '../../schemas/index';
 import type { DeploymentConfig } from '../config';
 import { BootstrapBrokers, MAX_BROKER_ADDRESS_LENGTH } from '../constructs/bootstrap-brokers';
@@ -19,7 +20,6 @@ import { LogKey } from '../constructs/log-key';
 import { Observability } from '../constructs/observability';
 import { ProducerApi } from '../constructs/producer-api';
 import { SchemaRegistry, type SchemaRegistryProps } from '../constructs/schema-registry';
-import { type ConsumerSpec, eventTypesOf, type TopicSpec } from '../topology';
 import type { KafkaStack } from './kafka-stack';
 import { checkedTopology, statefulRemovalPolicy, type Topology } from './shared';
 
@@ -27,7 +27,7 @@ export interface EventsStackProps extends StackProps {
   readonly config: DeploymentConfig;
   /** The platform this application runs on. */
   readonly platform: KafkaStack;
-  /** @default lib/topology.ts */
+  /** @default core/topology.ts */
   readonly topology?: Topology;
   /** Each contract's registered definitions, oldest first. @default current definitions only */
   readonly schemaHistory?: SchemaRegistryProps['history'];

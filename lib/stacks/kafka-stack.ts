@@ -21,7 +21,7 @@ import { checkedTopology, statefulRemovalPolicy, type Topology } from './shared'
 
 export interface KafkaStackProps extends StackProps {
   readonly config: DeploymentConfig;
-  /** @default lib/topology.ts */
+  /** @default core/topology.ts */
   readonly topology?: Topology;
 }
 

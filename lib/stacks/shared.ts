@@ -1,13 +1,13 @@
 /** What the stacks share: the topology they are built from, checked once, and the removal policy. */
 import { RemovalPolicy } from 'aws-cdk-lib';
+import { consumers, streams, TopologyError, topics } from '../../core/topology';
+import { topologyProblems } from '../../core/topology-check';
 import type { DeploymentConfig } from '../config';
-import { consumers, streams, TopologyError, topics } from '../topology';
-import { topologyProblems } from '../topology-check';
 
-/** The system's shape, as lib/topology.ts exports it; a stack can be given another one in tests. */
+/** The system's shape, as core/topology.ts exports it; a stack can be given another one in tests. */
 export type Topology = NonNullable<Parameters<typeof topologyProblems>[0]>;
 
-/** lib/topology.ts. */
+/** core/topology.ts. */
 export const defaultTopology: Topology = { topics, consumers, streams };
 
 /**

@@ -7,8 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MAX_BODY_BYTES } from '../../lambdas/producer/producer';
-import { buildOpenApiDocument } from '../../lib/api/openapi';
+import { MAX_BODY_BYTES } from '../../core/api/limits';
+import { buildOpenApiDocument } from '../../core/api/openapi';
 import { type AsyncHandler, invoke } from '../lambda';
 
 /** Largest body an extra POST route reads; its requests are small JSON documents. */

@@ -5,7 +5,7 @@
  * writes may carry fields we do not know and lack `errorInfo` (our extension), and a record that is
  * not a dead letter at all is listed with the reason rather than stopping the listing.
  */
-import { redriveLogOf, topics } from '../../lib/topology';
+import { redriveLogOf, topics } from '../../core/topology';
 import type { OpsClients } from './clients';
 import { OpsError } from './clients';
 import { bytesText } from './decode';
@@ -20,13 +20,13 @@ import {
 } from './read';
 import type { SchemaMetadata } from './reframe';
 
-/** The dead-letter topics of lib/topology.ts. */
+/** The dead-letter topics of core/topology.ts. */
 export const deadLetterTopicNames = (): string[] =>
   topics.filter((t) => t.carries === 'dead_letter').map((t) => t.name);
 
 /**
  * The compacted topic recording which dead letters of `dlq` were re-driven (local/cli/redrive.ts);
- * lib/topology.ts declares one for each of its dead-letter topics.
+ * core/topology.ts declares one for each of its dead-letter topics.
  */
 export const markerTopicOf = (dlq: string): string => redriveLogOf(dlq);
 
@@ -217,7 +217,7 @@ export function markerMap(records: readonly ReadRecord[]): Map<string, RedriveMa
 }
 
 export interface ListOptions {
-  /** Dead-letter topics to list. @default every `<topic>.dlq` of lib/topology.ts */
+  /** Dead-letter topics to list. @default every `<topic>.dlq` of core/topology.ts */
   readonly topics?: readonly string[];
   /** Only the last `n` records of each partition. @default all */
   readonly lastPerPartition?: number;

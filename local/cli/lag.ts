@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
  */
 import type { Admin } from 'kafkajs';
-import { consumers } from '../../lib/topology';
+import { consumers } from '../../core/topology';
 import { lagOf } from '../metrics';
 import { existingTopics } from './read';
 
@@ -22,7 +22,7 @@ export interface MappingLag extends MappingRef {
   readonly topicExists: boolean;
 }
 
-/** The mappings of lib/topology.ts. */
+/** The mappings of core/topology.ts. */
 export const topologyMappings = (): MappingRef[] =>
   consumers.map((c) => ({ name: c.name, groupId: c.mapping.consumerGroupId, topic: c.sourceTopic }));
 

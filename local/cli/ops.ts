@@ -30,7 +30,7 @@ commands:
       Stops after N records with --limit, otherwise on Ctrl-C.
   dead-letters [<dlq-topic>] [--limit N]
       List dead letters with their source record and reason (default: every <topic>.dlq of
-      lib/topology.ts); --limit N shows the last N of each partition.
+      core/topology.ts); --limit N shows the last N of each partition.
   redrive <dlq-topic> [--partition P] [--from-offset A] [--to-offset B] [--dry-run]
       Write each dead letter's original record back to its source topic (header redriven-from),
       skipping those re-driven before (recorded in <dlq-topic>.redriven). Offsets are inclusive,

@@ -14,13 +14,13 @@
  *   deterministic ids (README, "Consumers"). A Kafka transaction over both writes would remove the
  *   duplicate but needs transactional-id permissions on MSK and read_committed consumers everywhere;
  *   not worth it for an operator action that is safe to repeat.
- * - The marker topic is declared in lib/topology.ts (`redrive_log`) and created by the stack and by
+ * - The marker topic is declared in core/topology.ts (`redrive_log`) and created by the stack and by
  *   `npm start`; re-drive only checks that it exists, so the operator needs no right to create topics.
  * - Why not a consumer group `redrive-<dlq>` whose committed offset advances past re-driven records:
  *   (1) a committed offset marks a prefix of each partition, but `--from-offset/--to-offset` re-drive a
  *   range in the middle; marking it would mean skipping the records before it. (2) Kafka deletes the
  *   committed offsets of a group without members after `offsets.retention.minutes` (7 days by default,
- *   on MSK too), while dead letters are kept 28 days (lib/topology.ts): a second run a week later
+ *   on MSK too), while dead letters are kept 28 days (core/topology.ts): a second run a week later
  *   would send everything again. A compacted topic keeps the latest record of every key for good
  *   (https://kafka.apache.org/documentation/#compaction), so each mark lasts as long as it matters, at
  *   about 200 bytes per re-driven dead letter, on the cluster that is already there.
@@ -122,7 +122,7 @@ export async function redrive(clients: OpsClients, options: RedriveOptions): Pro
   const dryRun = options.dryRun === true;
   if (!present.has(markerTopic)) {
     throw new OpsError(
-      `no topic named "${markerTopic}", where re-drive records what it sent: lib/topology.ts declares one ` +
+      `no topic named "${markerTopic}", where re-drive records what it sent: core/topology.ts declares one ` +
         'for each dead-letter topic, which the stack (and npm start) create; deploy the stack, or create it ' +
         '(1 partition, cleanup.policy=compact)',
     );

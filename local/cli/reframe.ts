@@ -2,7 +2,7 @@
  * What re-drive writes back for a dead letter's value (and key): bytes the source topic's
  * event-source mapping accepts.
  *
- * With the mapping's schema-registry integration (lib/topology.ts `schemaRegistry`, EventRecordFormat
+ * With the mapping's schema-registry integration (core/topology.ts `schemaRegistry`, EventRecordFormat
  * JSON), the function receives each value already deserialized, as JSON, with
  * `valueSchemaMetadata: { dataFormat, schemaId }` naming the schema version it was validated against
  * (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html). A dead letter the
@@ -10,7 +10,7 @@
  * rejects it (DESERIALIZATION_ERROR: not a Glue-framed record). So:
  * - a value that is Glue-framed already (a dead letter the mapping wrote keeps the bytes as produced)
  *   is written back as it is;
- * - a JSON value is framed again (lambdas/shared/glue-wire-format.ts): with the schema version the
+ * - a JSON value is framed again (core/glue-wire-format.ts): with the schema version the
  *   record carried (`valueSchemaMetadata.schemaId`, which the handler keeps in the dead letter), or,
  *   when it carried none, with the current schema version of its event type's contract;
  * - anything else (no value, bytes that are neither framed nor JSON) is written back as it is: the
@@ -21,7 +21,7 @@
  * others.
  */
 import { GetSchemaByDefinitionCommand, GlueClient } from '@aws-sdk/client-glue';
-import { encode, GlueWireFormatError, looksFramed } from '../../lambdas/shared/glue-wire-format';
+import { encode, GlueWireFormatError, looksFramed } from '../../core/glue-wire-format';
 import { isEventType } from '../../schemas/catalogue';
 import { type EventType, schemaDefinition } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';

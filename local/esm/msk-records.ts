@@ -3,7 +3,7 @@
  * tests build the invocation event from what a kafkajs consumer read.
  */
 import type { KafkaMessage } from 'kafkajs';
-import { type MskEvent, type MskRecord, signedBytes } from '../../lambdas/shared/msk-event';
+import { type MskEvent, type MskRecord, signedBytes } from '../../core/msk-event';
 
 /** One consumed record in the MSK event's record shape (base64 key and value, signed header byte arrays). */
 export function toMskRecord(

@@ -32,15 +32,21 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { deadLetterFor, deadLetterMessage, PoisonRecord } from '../../lambdas/shared/dead-letter';
-import { decode, GlueWireFormatError } from '../../lambdas/shared/glue-wire-format';
+import {
+  asMappingFailure,
+  emptyValue,
+  parsePayload,
+  schemaNotFound,
+  unframe,
+  validateAgainst,
+} from '../../core/classify';
+import { deadLetterFor, deadLetterMessage, PoisonRecord } from '../../core/dead-letter';
+import { type DeployedMapping, mappingAsDeployed } from '../../core/mapping';
+import type { DecodedRecord, KafkaBatchResponse, MskEvent, MskRecord } from '../../core/msk-event';
+import { decodeMskEvent } from '../../core/msk-event';
+import type { ConsumerSpec } from '../../core/topology';
 import type { KafkaWriter } from '../../lambdas/shared/kafka';
-import type { DecodedRecord, KafkaBatchResponse, MskEvent, MskRecord } from '../../lambdas/shared/msk-event';
-import { decodeMskEvent } from '../../lambdas/shared/msk-event';
-import { type DeployedMapping, mappingAsDeployed } from '../../lib/target';
-import type { ConsumerSpec } from '../../lib/topology';
 import type { ContractName, DeadLetter } from '../../schemas/index';
-import { checkContract } from '../../schemas/validator';
 import { type AsyncHandler, invoke, localFunctionArn } from '../lambda';
 import { checkFilters, type FilterSubject, kafkaValue, passesFilters } from './filters';
 import { toMskEvent, toMskRecord } from './msk-records';
@@ -54,9 +60,6 @@ export const RETRIES_WITH_DESTINATION = 10;
 const EVENT_OVERHEAD_BYTES = 512;
 /** While a partial batch waits for its window, how often the partition is read again. */
 const WINDOW_POLL_MS = 100;
-
-/** One strict UTF-8 decoder for every record (it holds no state between decode calls). */
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export type MappingState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -365,59 +368,27 @@ export class LocalEventSourceMapping {
     return { delivered, original, size };
   }
 
-  /** Glue deserialization of a value, and its validation when `validate` is on. */
+  /**
+   * Glue deserialization of a value, and its validation when `validate` is on: core/classify.ts's
+   * steps, with AWS's conditions (`SCHEMA_NOT_FOUND`, otherwise `DESERIALIZATION_ERROR`).
+   */
   private async deserialize(
     value: Buffer | null,
     validate: boolean,
   ): Promise<PoisonRecord | { json: unknown; payload: Buffer; schemaVersionId: string }> {
-    if (!value || value.byteLength === 0) {
-      return new PoisonRecord(
-        'DeserializationError',
-        'the record has no value to deserialize',
-        'DESERIALIZATION_ERROR',
-      );
-    }
-    let decoded: ReturnType<typeof decode>;
-    try {
-      decoded = decode(value);
-    } catch (error) {
-      const message = error instanceof GlueWireFormatError ? error.message : String(error);
-      return new PoisonRecord(
-        'DeserializationError',
-        `not a Glue Schema Registry record: ${message}`,
-        'DESERIALIZATION_ERROR',
-      );
-    }
-    const contract = await this.options.schemaOf(decoded.schemaVersionId);
-    if (!contract) {
-      return new PoisonRecord(
-        'SchemaNotFound',
-        `schema version ${decoded.schemaVersionId} is not in the registry`,
-        'SCHEMA_NOT_FOUND',
-      );
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(UTF8.decode(decoded.payload));
-    } catch (error) {
-      return new PoisonRecord(
-        'DeserializationError',
-        `payload is not UTF-8 JSON: ${(error as Error).message}`,
-        'DESERIALIZATION_ERROR',
-      );
-    }
-    if (validate) {
-      const issues = checkContract(contract, json);
-      if (issues.length > 0) {
-        return new PoisonRecord(
-          'ValidationError',
-          `does not match schema ${contract} (${decoded.schemaVersionId})`,
-          'DESERIALIZATION_ERROR',
-          issues,
-        );
-      }
-    }
-    return { json, payload: decoded.payload, schemaVersionId: decoded.schemaVersionId };
+    const fail = (poison: PoisonRecord) => asMappingFailure(poison);
+    const empty = emptyValue(value);
+    if (empty) return fail(empty);
+    const unframed = unframe(value as Buffer, 'required');
+    if (unframed instanceof PoisonRecord) return fail(unframed);
+    const schemaVersionId = unframed.schemaVersionId as string;
+    const contract = await this.options.schemaOf(schemaVersionId);
+    if (!contract) return fail(schemaNotFound(schemaVersionId));
+    const parsed = parsePayload(unframed.payload);
+    if (parsed instanceof PoisonRecord) return fail(parsed);
+    const invalid = validate ? validateAgainst(contract, schemaVersionId, parsed.json) : undefined;
+    if (invalid) return fail(invalid);
+    return { json: parsed.json, payload: unframed.payload, schemaVersionId };
   }
 
   /** The next batch: at most BatchSize records and 6 MB of event payload (estimated). */

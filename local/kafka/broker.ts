@@ -171,7 +171,7 @@ export class EmbeddedKafka {
           'inter.broker.listener.name': 'PLAINTEXT',
           'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
           'log.dirs': join(node.dataDir, 'logs'),
-          // Topics are created explicitly from lib/topology.ts, as on MSK (auto.create.topics.enable=false).
+          // Topics are created explicitly from core/topology.ts, as on MSK (auto.create.topics.enable=false).
           'auto.create.topics.enable': 'false',
           'default.replication.factor': replication,
           'min.insync.replicas': minIsr,

@@ -5,7 +5,7 @@
  */
 import '../../lambdas/shared/kafkajs-fix';
 import type { Admin } from 'kafkajs';
-import { topics as allTopics, type TopicSpec, topicConfig, topicForCluster } from '../../lib/topology';
+import { topics as allTopics, type TopicSpec, topicConfig, topicForCluster } from '../../core/topology';
 
 export interface EnsureTopicsResult {
   readonly created: string[];

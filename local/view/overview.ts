@@ -4,7 +4,7 @@
  * and the dead letters with their reasons. Everything comes from the topics themselves, so the view
  * shows what is on the cluster, not what this process happened to see.
  */
-import { consumers, topics } from '../../lib/topology';
+import { consumers, topics } from '../../core/topology';
 import type { OpsClients } from '../cli/clients';
 import { type DeadLetterEntry, deadLetterEntries, markerTopicOf } from '../cli/dead-letters';
 import { bytesText, decodeValue } from '../cli/decode';

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { topics } from '../../lib/topology';
+import { topics } from '../../core/topology';
 import type { ApiServerOptions } from '../api/server';
 import { OpsError } from '../cli/clients';
 import { redrive } from '../cli/redrive';

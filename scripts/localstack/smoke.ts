@@ -8,7 +8,7 @@
  * responses (test/unit/localstack-smoke.test.ts); {@link main} wires real HTTP, the Kafka API and kafkajs.
  */
 
-import { consumers, dlqOf, streams } from '../../lib/topology';
+import { consumers, dlqOf, streams } from '../../core/topology';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, EventType } from '../../schemas/index';
 
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   const { GetBootstrapBrokersCommand, KafkaClient } = await import('@aws-sdk/client-kafka');
   const { Kafka, logLevel } = await import('kafkajs');
-  const { decode, looksFramed } = await import('../../lambdas/shared/glue-wire-format');
+  const { decode, looksFramed } = await import('../../core/glue-wire-format');
   const endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
   const outputs = JSON.parse(await readFile('.cache/localstack-outputs.json', 'utf8')) as Record<
     string,

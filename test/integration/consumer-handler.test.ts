@@ -4,11 +4,11 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { decode } from '../../core/glue-wire-format';
+import { contractOfSchemaVersionId, eventRecord, schemaVersionIds } from '../../core/records';
+import { type ConsumerSpec, consumers } from '../../core/topology';
 import { processBatch } from '../../lambdas/consumers/consumer';
-import { decode } from '../../lambdas/shared/glue-wire-format';
 import type { OutgoingMessage, SharedProducer } from '../../lambdas/shared/kafka';
-import { contractOfSchemaVersionId, eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
-import { type ConsumerSpec, consumers } from '../../lib/topology';
 import { toMskEvent, toMskRecord } from '../../local/esm/msk-records';
 import { ensureTopics } from '../../local/kafka/topics';
 import { eventExamples } from '../../schemas/examples';

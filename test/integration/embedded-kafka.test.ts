@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { topicNamed } from '../../lib/topology';
+import { topicNamed } from '../../core/topology';
 import { EmbeddedKafka } from '../../local/kafka/broker';
 import { ensureKafka } from '../../local/kafka/jars';
 import { ensureTopics } from '../../local/kafka/topics';

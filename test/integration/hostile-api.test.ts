@@ -5,7 +5,7 @@
  */
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { streams } from '../../lib/topology';
+import { streams } from '../../core/topology';
 import { LocalRuntime } from '../../local/runtime';
 import { hostileRequests } from '../fixtures/hostile-requests';
 import { testKafka } from '../support/kafka-clients';

@@ -5,8 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { decode, encode } from '../../lambdas/shared/glue-wire-format';
-import { topicOfEvent, topics } from '../../lib/topology';
+import { decode, encode } from '../../core/glue-wire-format';
+import { topicOfEvent, topics } from '../../core/topology';
 import { ensureTopics } from '../../local/kafka/topics';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';

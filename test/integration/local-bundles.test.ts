@@ -1,6 +1,6 @@
 /** `npm start -- --bundles`: the runtime runs the esbuild bundles CDK deploys, end to end. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { decode } from '../../lambdas/shared/glue-wire-format';
+import { decode } from '../../core/glue-wire-format';
 import { LocalRuntime } from '../../local/runtime';
 import { eventExamples } from '../../schemas/examples';
 import { readUntil, testKafka, unique } from '../support/kafka-clients';

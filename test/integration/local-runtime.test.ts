@@ -4,8 +4,8 @@
  */
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { decode } from '../../lambdas/shared/glue-wire-format';
-import { consumers, streams } from '../../lib/topology';
+import { decode } from '../../core/glue-wire-format';
+import { consumers, streams } from '../../core/topology';
 import { LocalRuntime } from '../../local/runtime';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';

@@ -1,19 +1,19 @@
 /**
  * `npm run ops` on the real broker: tail decodes, dead-letters lists reasons, redrive writes back
  * exactly the originals once (whole DLQ and offset ranges), lag matches committed offsets. Each test
- * has its own topics; dead letters are built by the handlers' own code (lambdas/shared/dead-letter.ts).
+ * has its own topics; dead letters are built by the handlers' own code (core/dead-letter.ts).
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { deadLetterFor, deadLetterMessage, PoisonRecord } from '../../lambdas/shared/dead-letter';
-import { decode } from '../../lambdas/shared/glue-wire-format';
+import { deadLetterFor, deadLetterMessage, PoisonRecord } from '../../core/dead-letter';
+import { decode } from '../../core/glue-wire-format';
+import { decodeMskEvent } from '../../core/msk-event';
+import { eventRecord, schemaVersionIds } from '../../core/records';
+import { type TopicSpec, topicNamed } from '../../core/topology';
 import type { SharedProducer } from '../../lambdas/shared/kafka';
-import { decodeMskEvent } from '../../lambdas/shared/msk-event';
-import { eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
-import { type TopicSpec, topicNamed } from '../../lib/topology';
 import { type ConnectedOps, connectOps, opsSettings } from '../../local/cli/clients';
 import { listDeadLetters, markerTopicOf } from '../../local/cli/dead-letters';
 import type { RecordView } from '../../local/cli/decode';

@@ -4,9 +4,9 @@
  */
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { decode, encode } from '../../lambdas/shared/glue-wire-format';
-import { eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
-import { consumers, dlqOf, topicNamed } from '../../lib/topology';
+import { decode, encode } from '../../core/glue-wire-format';
+import { eventRecord, schemaVersionIds } from '../../core/records';
+import { consumers, dlqOf, topicNamed } from '../../core/topology';
 import { LocalRuntime } from '../../local/runtime';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';

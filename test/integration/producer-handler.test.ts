@@ -4,10 +4,10 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { decode } from '../../core/glue-wire-format';
+import { schemaVersionIds } from '../../core/records';
 import { handleRequest } from '../../lambdas/producer/producer';
-import { decode } from '../../lambdas/shared/glue-wire-format';
 import { createKafka, SharedProducer } from '../../lambdas/shared/kafka';
-import { schemaVersionIds } from '../../lambdas/shared/records';
 import { ensureTopics } from '../../local/kafka/topics';
 import { eventExamples } from '../../schemas/examples';
 import type { EventOf } from '../../schemas/index';

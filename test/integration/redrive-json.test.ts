@@ -1,6 +1,6 @@
 /**
  * Dead letters the handler writes are re-drivable, end to end on the real broker, through the
- * JSON-delivery path of the schema-registry integration (lib/topology.ts `schemaRegistry`): a record
+ * JSON-delivery path of the schema-registry integration (core/topology.ts `schemaRegistry`): a record
  * the mapping validates and delivers as JSON, which the consumer logic (processBatch) dead-letters
  * because of a bug in a deriver; the bug is fixed; `npm run ops -- redrive` writes it back; the
  * mapping accepts it (it is Glue-framed again) and the handler processes it.
@@ -8,13 +8,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { decode, looksFramed } from '../../core/glue-wire-format';
+import type { MskEvent, MskRecord } from '../../core/msk-event';
+import { contractOfSchemaVersionId, eventRecord, schemaVersionIds } from '../../core/records';
+import { type ConsumerSpec, consumers, type TopicSpec, topicNamed } from '../../core/topology';
 import { processBatch } from '../../lambdas/consumers/consumer';
 import { derivers } from '../../lambdas/consumers/flows';
-import { decode, looksFramed } from '../../lambdas/shared/glue-wire-format';
 import type { SharedProducer } from '../../lambdas/shared/kafka';
-import type { MskEvent, MskRecord } from '../../lambdas/shared/msk-event';
-import { contractOfSchemaVersionId, eventRecord, schemaVersionIds } from '../../lambdas/shared/records';
-import { type ConsumerSpec, consumers, type TopicSpec, topicNamed } from '../../lib/topology';
 import { type ConnectedOps, connectOps, opsSettings } from '../../local/cli/clients';
 import { markerTopicOf } from '../../local/cli/dead-letters';
 import { REDRIVEN_FROM_HEADER, redrive } from '../../local/cli/redrive';

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { decode } from '../../lambdas/shared/glue-wire-format';
+import { decode } from '../../core/glue-wire-format';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';
 import { readUntil, testKafka, unique } from '../support/kafka-clients';

@@ -6,8 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
-import { decode } from '../../lambdas/shared/glue-wire-format';
-import { consumers, dlqOf, topics } from '../../lib/topology';
+import { decode } from '../../core/glue-wire-format';
+import { consumers, dlqOf, topics } from '../../core/topology';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
 import { readUntil } from '../support/kafka-clients';

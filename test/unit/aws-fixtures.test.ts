@@ -6,11 +6,11 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { deadLetterFor, PoisonRecord } from '../../core/dead-letter';
+import { decodeMskEvent, type MskEvent, type MskRecord } from '../../core/msk-event';
+import { contractOfSchemaVersionId, schemaVersionIds } from '../../core/records';
+import { type ConsumerSpec, consumers } from '../../core/topology';
 import { type ConsumerDependencies, processBatch } from '../../lambdas/consumers/consumer';
-import { deadLetterFor, PoisonRecord } from '../../lambdas/shared/dead-letter';
-import { decodeMskEvent, type MskEvent, type MskRecord } from '../../lambdas/shared/msk-event';
-import { contractOfSchemaVersionId, schemaVersionIds } from '../../lambdas/shared/records';
-import { type ConsumerSpec, consumers } from '../../lib/topology';
 import { toMskEvent, toMskRecord } from '../../local/esm/msk-records';
 import { itemFailures } from '../../local/esm/poller';
 import { localFunctionArn } from '../../local/lambda';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { consumers } from '../../core/topology';
 import { CONTEXT_KEYS, ConfigError, loadConfig, PROFILE_DEFAULTS } from '../../lib/config';
-import { consumers } from '../../lib/topology';
 import { contractSchemas } from '../../schemas/index';
 
 const run = promisify(execFile);

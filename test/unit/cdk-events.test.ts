@@ -7,12 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { App, Lazy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config';
-import { assertEnvironmentFits, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/event-function';
-import { API_ROUTES } from '../../lib/constructs/producer-api';
-import { addDeployment, type DeploymentOptions } from '../../lib/stacks/app';
-import { contractsOfConsumer, contractsOfProducer } from '../../lib/stacks/events-stack';
-import { defaultTopology } from '../../lib/stacks/shared';
 import {
   type ConsumerSpec,
   consumers,
@@ -20,7 +14,13 @@ import {
   TopologyError,
   topics,
   topicsWrittenBy,
-} from '../../lib/topology';
+} from '../../core/topology';
+import { loadConfig } from '../../lib/config';
+import { assertEnvironmentFits, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../../lib/constructs/event-function';
+import { API_ROUTES } from '../../lib/constructs/producer-api';
+import { addDeployment, type DeploymentOptions } from '../../lib/stacks/app';
+import { contractsOfConsumer, contractsOfProducer } from '../../lib/stacks/events-stack';
+import { defaultTopology } from '../../lib/stacks/shared';
 import { type ContractName, contractSchemas, schemaDefinition } from '../../schemas/index';
 
 const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
@@ -403,7 +403,7 @@ describe('producer API', () => {
 
   // The OpenAPI document gives each stream its own path (so each lists the event types its stream
   // accepts); API Gateway serves them all through the {stream} path parameter.
-  const openApiModule = new URL('../../lib/api/openapi.ts', import.meta.url);
+  const openApiModule = new URL('../../core/api/openapi.ts', import.meta.url);
   it.skipIf(!existsSync(openApiModule))(
     'serves exactly the routes of the OpenAPI document, one per stream',
     async () => {

@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { topicConfig, topicForCluster, topics } from '../../core/topology';
 import { loadConfig } from '../../lib/config';
 import { decodeTopicConfigs } from '../../lib/constructs/topics';
 import { addDeployment } from '../../lib/stacks/app';
-import { topicConfig, topicForCluster, topics } from '../../lib/topology';
 
 const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
 

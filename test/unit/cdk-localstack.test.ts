@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { App } from 'aws-cdk-lib';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { consumers, topics } from '../../core/topology';
 import {
   type CustomResourceResponse,
   handleEvent,
@@ -25,7 +26,6 @@ import { ConfigError, loadConfig } from '../../lib/config';
 import { topicSettings } from '../../lib/constructs/kafka-admin-topics';
 import { addDeployment } from '../../lib/stacks/app';
 import { mappingAsDeployed, TARGET_FEATURES } from '../../lib/target';
-import { consumers, topics } from '../../lib/topology';
 
 const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
 const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

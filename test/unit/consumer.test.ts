@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { KafkaMskEventSchema } from '@aws-lambda-powertools/parser/schemas/kafka';
 import { describe, expect, it } from 'vitest';
+import { decode } from '../../core/glue-wire-format';
+import { contractOfSchemaVersionId, schemaVersionIds } from '../../core/records';
+import { type ConsumerSpec, consumers, eventTypesOf, topicNamed } from '../../core/topology';
 import { type ConsumerDependencies, processBatch } from '../../lambdas/consumers/consumer';
 import { derivers } from '../../lambdas/consumers/flows';
-import { decode } from '../../lambdas/shared/glue-wire-format';
-import { contractOfSchemaVersionId, schemaVersionIds } from '../../lambdas/shared/records';
-import { type ConsumerSpec, consumers, eventTypesOf, topicNamed } from '../../lib/topology';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';

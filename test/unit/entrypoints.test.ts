@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumers } from '../../core/topology';
 import { functionEntries } from '../../lib/bundling';
-import { consumers } from '../../lib/topology';
 import { type BundleReport, bundleAll } from '../../scripts/bundle';
 
 const run = promisify(execFile);

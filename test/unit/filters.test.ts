@@ -7,7 +7,7 @@
  * - RULER: https://github.com/aws/event-ruler README (AWS's matching engine: arrays, wildcard escapes)
  */
 import { describe, expect, it } from 'vitest';
-import { consumers } from '../../lib/topology';
+import { consumers } from '../../core/topology';
 import {
   checkFilters,
   FilterPatternError,
@@ -361,7 +361,7 @@ describe('passesFilters', () => {
     expect(passesFilters(filters, subject)).toBe(passes);
   });
 
-  it('filters on the event types of each consumer as lib/topology.ts declares', () => {
+  it('filters on the event types of each consumer as core/topology.ts declares', () => {
     const spec = consumers[0];
     if (!spec) throw new Error('no consumer in the topology');
     const handled =

@@ -8,7 +8,7 @@ import {
   type GlueWireFormatErrorCode,
   HEADER_LENGTH,
   looksFramed,
-} from '../../lambdas/shared/glue-wire-format';
+} from '../../core/glue-wire-format';
 import { eventExamples } from '../../schemas/examples';
 import { thrownBy } from '../support/errors';
 

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { buildOpenApiDocument, FILLED_BY_ENDPOINT } from '../../lib/api/openapi';
-import { streams } from '../../lib/topology';
+import { buildOpenApiDocument, FILLED_BY_ENDPOINT } from '../../core/api/openapi';
+import { streams } from '../../core/topology';
 import { eventExamples } from '../../schemas/examples';
 import type { EventType } from '../../schemas/index';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { handleRequest, MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../../lambdas/producer/producer';
-import { decode } from '../../lambdas/shared/glue-wire-format';
-import { schemaVersionIds } from '../../lambdas/shared/records';
+import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../../core/api/limits';
+import { decode } from '../../core/glue-wire-format';
+import { schemaVersionIds } from '../../core/records';
+import { handleRequest } from '../../lambdas/producer/producer';
 import { eventExamples } from '../../schemas/examples';
 import type { EventOf } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { murmur2, partitionOf } from '../../lambdas/shared/records';
-import { topics } from '../../lib/topology';
+import { murmur2, partitionOf } from '../../core/records';
+import { topics } from '../../core/topology';
 
 const kafkajs = Partitioners.DefaultPartitioner();
 

@@ -2,12 +2,12 @@
  * What re-drive writes for a dead letter's value and key (local/cli/reframe.ts): Glue-framed values
  * as they are, JSON values framed again with the schema version the record carried or else the
  * contract's current one, and a clear error for JSON that cannot be framed. And the dead letter keeps
- * the schema metadata that choice needs (lambdas/shared/dead-letter.ts, schemas/dead-letter.ts).
+ * the schema metadata that choice needs (core/dead-letter.ts, schemas/dead-letter.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { deadLetterFor, PoisonRecord } from '../../lambdas/shared/dead-letter';
-import { decode, encode } from '../../lambdas/shared/glue-wire-format';
-import { decodeMskEvent, type MskRecord } from '../../lambdas/shared/msk-event';
+import { deadLetterFor, PoisonRecord } from '../../core/dead-letter';
+import { decode, encode } from '../../core/glue-wire-format';
+import { decodeMskEvent, type MskRecord } from '../../core/msk-event';
 import { UsageError } from '../../local/cli/clients';
 import { originalOf } from '../../local/cli/dead-letters';
 import {

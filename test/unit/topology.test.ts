@@ -12,8 +12,8 @@ import {
   topicOfEvent,
   topics,
   topicsWrittenBy,
-} from '../../lib/topology';
-import { topologyProblems } from '../../lib/topology-check';
+} from '../../core/topology';
+import { topologyProblems } from '../../core/topology-check';
 import { EVENT_TYPES, eventSchemas } from '../../schemas/index';
 
 const current = () => ({ topics: [...topics], consumers: [...consumers], streams: [...streams] });

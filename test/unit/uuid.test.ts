@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { uuidV5 } from '../../lambdas/shared/uuid';
+import { uuidV5 } from '../../core/uuid';
 
 describe('uuidV5', () => {
   it('gives the RFC 4122 version-5 UUIDs other implementations give', () => {

@@ -4,13 +4,13 @@
  * and the consumers (for derived events) both write through here.
  */
 
-import type { TopicSpec } from '../../lib/topology';
-import { topicOfEvent } from '../../lib/topology';
-import { contractVersions } from '../../schemas/catalogue';
-import type { ContractName, EventType } from '../../schemas/index';
-import { localSchemaVersionId } from '../../schemas/registry';
+import { contractVersions } from '../schemas/catalogue';
+import type { ContractName, EventType } from '../schemas/index';
+import { localSchemaVersionId } from '../schemas/registry';
 import { encode } from './glue-wire-format';
-import type { OutgoingMessage } from './kafka';
+import type { OutgoingMessage } from './kafka-records';
+import type { TopicSpec } from './topology';
+import { topicOfEvent } from './topology';
 
 /** Header names on every event record. */
 export const HEADERS = {
@@ -53,7 +53,7 @@ export function contractOfSchemaVersionId(
   return (id) => known.get(id.toLowerCase()) ?? contractOfLocal(id);
 }
 
-import { contractOfLocalSchemaVersionId as contractOfLocal } from '../../schemas/registry';
+import { contractOfLocalSchemaVersionId as contractOfLocal } from '../schemas/registry';
 
 interface EventLike {
   readonly eventType: EventType;

@@ -5,8 +5,8 @@
  * as the byte arrays received, topic, partition, offset and timestamp. The Kafka record written to
  * `<topic>.dlq` keeps the original key (Lambda does the same), so a key's dead letters stay in order.
  */
-import type { DeadLetter } from '../../schemas/index';
-import type { OutgoingMessage } from './kafka';
+import type { DeadLetter } from '../schemas/index';
+import type { OutgoingMessage } from './kafka-records';
 import type { DecodedRecord, MskEvent } from './msk-event';
 
 /** Why a record can never be processed; becomes `errorInfo`. */

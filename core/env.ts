@@ -3,7 +3,7 @@
  * misconfigured function fails at its first invocation with a message naming the variable, not
  * halfway through a batch. The CDK stack sets these; the local runtime sets the same names.
  */
-import type { ContractName } from '../../schemas/index';
+import type { ContractName } from '../schemas/index';
 
 /** A required environment variable is missing or malformed. */
 export class ConfigurationError extends Error {

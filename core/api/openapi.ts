@@ -8,9 +8,10 @@
  * adapted: `const: x` becomes `enum: [x]`, `$schema` is dropped. Fields the endpoint fills when absent
  * (`eventId`, `occurredAt`, `correlationId`, `schemaVersion`) are optional in requests.
  */
-import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../../lambdas/producer/producer';
+
 import { contractSchemas, type EventType } from '../../schemas/index';
 import { streams } from '../topology';
+import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from './limits';
 
 /** Envelope fields the endpoint fills in when a request leaves them out. */
 export const FILLED_BY_ENDPOINT = ['eventId', 'occurredAt', 'correlationId', 'schemaVersion'] as const;

@@ -1,5 +1,5 @@
 /**
- * Checks of the topology (lib/topology.ts) that synth and the tests run. Apart from lib/topology.ts
+ * Checks of the topology (core/topology.ts) that synth and the tests run. Apart from core/topology.ts
  * because they read the contracts' schemas, which the functions, importing the topology, need not load.
  */
 import { type EventType, eventSchemas } from '../schemas/index';

@@ -1,0 +1,97 @@
+/**
+ * Record classification, the one place that knows how a Kafka value becomes an event or the reason it
+ * cannot: Glue decoding, schema lookup, JSON parsing and contract validation. The consumer handler
+ * (lambdas/consumers/consumer.ts) and the local event-source mapping's schema-registry step
+ * (local/esm/poller.ts) run the same steps; each maps a {@link PoisonRecord} to its own dead-letter
+ * condition: the mapping to AWS's (`SCHEMA_NOT_FOUND`, `DESERIALIZATION_ERROR`,
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html), the handler to
+ * the project's own `RecordRejected`.
+ */
+import type { ContractName } from '../schemas/index';
+import { checkContract } from '../schemas/validator';
+import { PoisonRecord } from './dead-letter';
+import { decode, type GlueWireFormatError, looksFramed } from './glue-wire-format';
+
+/** One strict UTF-8 decoder (it holds no state between decode calls). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A value without its Glue header, and the schema version the header named (if it had one). */
+export interface Unframed {
+  readonly payload: Buffer;
+  readonly schemaVersionId: string | undefined;
+}
+
+/** The record has no value (a tombstone or an empty record). */
+export function emptyValue(value: Buffer | null | undefined): PoisonRecord | undefined {
+  if (value && value.byteLength > 0) return undefined;
+  return new PoisonRecord('EmptyValue', 'the record has no value (a tombstone or an empty record)');
+}
+
+/**
+ * The value without its Glue header. `required`: the mapping's schema-registry step, which reads Glue
+ * records only; `optional`: the handler, which also reads the JSON the integration delivers.
+ */
+export function unframe(value: Buffer, framing: 'required' | 'optional'): Unframed | PoisonRecord {
+  if (looksFramed(value)) {
+    try {
+      const { payload, schemaVersionId } = decode(value);
+      return { payload, schemaVersionId };
+    } catch (error) {
+      return new PoisonRecord(
+        'DeserializationError',
+        `Glue wire format: ${(error as GlueWireFormatError).message}`,
+      );
+    }
+  }
+  if (framing === 'required')
+    return new PoisonRecord(
+      'DeserializationError',
+      'not a Glue Schema Registry record (no valid Glue header)',
+    );
+  if (value[0] === 0x03 || value[0] === 0x00) {
+    // Starts like a Glue (0x03) or Confluent (0x00) header but is not a valid one.
+    return new PoisonRecord(
+      'DeserializationError',
+      `value starts with byte 0x0${value[0]} but is not a valid Glue-framed record`,
+    );
+  }
+  return { payload: value, schemaVersionId: undefined };
+}
+
+/** The record names a schema version the registry does not have. */
+export const schemaNotFound = (schemaVersionId: string): PoisonRecord =>
+  new PoisonRecord('SchemaNotFound', `schema version ${schemaVersionId} is not in the registry`);
+
+/** The payload as JSON, or why it is not. */
+export function parsePayload(payload: Buffer): { json: unknown } | PoisonRecord {
+  try {
+    return { json: JSON.parse(UTF8.decode(payload)) };
+  } catch (error) {
+    return new PoisonRecord('DeserializationError', `value is not UTF-8 JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Validation of `json` against the schema version's contract, as the mapping validates a value. */
+export function validateAgainst(
+  contract: ContractName,
+  schemaVersionId: string,
+  json: unknown,
+): PoisonRecord | undefined {
+  const issues = checkContract(contract, json);
+  if (issues.length === 0) return undefined;
+  return new PoisonRecord(
+    'ValidationError',
+    `does not match schema ${contract} (${schemaVersionId})`,
+    'RecordRejected',
+    issues,
+  );
+}
+
+/**
+ * The condition the event-source mapping's schema-registry step gives a record it cannot pass: an
+ * unknown schema is `SCHEMA_NOT_FOUND`, everything else `DESERIALIZATION_ERROR`.
+ */
+export function asMappingFailure(poison: PoisonRecord): PoisonRecord {
+  const condition = poison.errorType === 'SchemaNotFound' ? 'SCHEMA_NOT_FOUND' : 'DESERIALIZATION_ERROR';
+  return new PoisonRecord(poison.errorType, poison.message, condition, poison.issues);
+}

@@ -5,9 +5,9 @@
  */
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { functionEntries } from '../core/bundling';
 import { consumers } from '../core/topology';
-import { functionEntries } from '../lib/bundling';
-import { bundleAll } from '../scripts/bundle';
+import { bundleAll } from './bundle';
 import type { AsyncHandler } from './lambda';
 
 export interface LoadedFunctions {

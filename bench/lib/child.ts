@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { ESM_REQUIRE_BANNER, NODE_TARGET } from '../../lib/bundling';
+import { ESM_REQUIRE_BANNER, NODE_TARGET } from '../../core/bundling';
 import type { FromWorker, ToWorker } from './worker';
 
 export const WORKERS = ['producer-path', 'http-server', 'consumer-path', 'cpu', 'pipeline'] as const;

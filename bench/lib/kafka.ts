@@ -6,8 +6,8 @@
 import '../../lambdas/shared/kafkajs-fix';
 import type { Admin, Kafka } from 'kafkajs';
 import { topics as allTopics } from '../../core/topology';
+import { ensureTopics } from '../../lambdas/shared/topics';
 import { EmbeddedKafka } from '../../local/kafka/broker';
-import { ensureTopics } from '../../local/kafka/topics';
 import type { AnyEvent } from '../../schemas/index';
 import { bareKafka, bareProducer } from './bare';
 import { recordOf, userEvent } from './fixtures';

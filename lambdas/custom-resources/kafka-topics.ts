@@ -5,7 +5,7 @@
  * brokers the way they do: the bootstrap brokers and the auth mode (`iam` or `plaintext`) are resource
  * properties, read with the functions' own readEnvironment and createKafka.
  *
- * - Create and Update: every missing topic is created (`ensureTopics`, local/kafka/topics.ts, the same
+ * - Create and Update: every missing topic is created (`ensureTopics`, lambdas/shared/topics.ts, the same
  *   code `npm start` creates the local topics with: replication factors clamped to the brokers the
  *   cluster has). Topics that exist keep their data: a topic with fewer partitions than the topology
  *   gets more (Kafka cannot remove partitions, so a topic with more fails the update, as
@@ -26,32 +26,13 @@ import { request as httpsRequest } from 'node:https';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type { Admin } from 'kafkajs';
 import { type KafkaSettings, readEnvironment } from '../../core/env';
+import type { KafkaTopicsProperties, TopicSettings } from '../../core/topic-resource';
 import { type TopicSpec, topicConfig, topicForCluster } from '../../core/topology';
-import { ensureTopics } from '../../local/kafka/topics';
+
+export type { KafkaTopicsProperties, TopicSettings } from '../../core/topic-resource';
+
 import { createKafka } from '../shared/kafka';
-
-/** What the resource needs of each topic: the settings AWS::MSK::Topic would be given. */
-export type TopicSettings = Pick<
-  TopicSpec,
-  | 'name'
-  | 'partitions'
-  | 'replicationFactor'
-  | 'minInSyncReplicas'
-  | 'retentionMs'
-  | 'cleanupPolicy'
-  | 'maxMessageBytes'
->;
-
-/** The resource properties (CloudFormation passes every value as a string). */
-export interface KafkaTopicsProperties {
-  /** The cluster, for the physical id: a new cluster is a new set of topics. */
-  readonly ClusterArn: string;
-  /** `host:port,host:port` of the listener `KafkaAuth` names. */
-  readonly Brokers: string;
-  readonly KafkaAuth: string;
-  /** JSON array of {@link TopicSettings}. */
-  readonly Topics: string;
-}
+import { ensureTopics } from '../shared/topics';
 
 /** The response document CloudFormation expects. */
 export interface CustomResourceResponse {

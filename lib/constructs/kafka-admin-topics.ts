@@ -32,8 +32,11 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type KafkaTopicsProperties, topicSettings } from '../../core/topic-resource';
 import type { TopicSpec } from '../../core/topology';
-import type { KafkaTopicsProperties, TopicSettings } from '../../lambdas/custom-resources/kafka-topics';
+
+export { topicSettings } from '../../core/topic-resource';
+
 import { functionBundling } from '../bundling';
 import type { KafkaClientAuth } from '../target';
 import { BootstrapBrokers } from './bootstrap-brokers';
@@ -48,28 +51,6 @@ import { acknowledge, acknowledgeWildcardResource } from './nag';
 
 /** The custom resource's handler source, relative to the project root. */
 export const KAFKA_TOPICS_ENTRY = 'lambdas/custom-resources/kafka-topics.ts';
-
-/** The settings of a topic the custom resource creates it with (what AWS::MSK::Topic is given). */
-export function topicSettings(spec: TopicSpec): TopicSettings {
-  const {
-    name,
-    partitions,
-    replicationFactor,
-    minInSyncReplicas,
-    retentionMs,
-    cleanupPolicy,
-    maxMessageBytes,
-  } = spec;
-  return {
-    name,
-    partitions,
-    replicationFactor,
-    minInSyncReplicas,
-    retentionMs,
-    cleanupPolicy,
-    maxMessageBytes,
-  };
-}
 
 export interface KafkaAdminTopicsProps {
   /** Name prefix of the function. */

@@ -36,8 +36,8 @@ import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2'
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { functionEntries } from '../../core/bundling';
 import type { StreamSpec } from '../../core/topology';
-import { functionEntries } from '../bundling';
 import type { ApiAuth, LogLevel } from '../config';
 import type { KafkaClientAuth } from '../target';
 import { EventFunction } from './event-function';

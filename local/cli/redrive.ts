@@ -30,7 +30,7 @@
  *   re-driven again. Two re-drives of the same DLQ running at once may both send a record; run one.
  *
  * Where records go: to the original partition (so a key's re-driven records sit with the records
- * that followed them; this project never changes partition counts, local/kafka/topics.ts), or, if
+ * that followed them; this project never changes partition counts, lambdas/shared/topics.ts), or, if
  * that partition no longer exists, to the key's partition. The timestamp is the time of the re-drive,
  * not the original's: with the original, a record older than the mapping's MaximumRecordAgeInSeconds
  * would be dead-lettered again at once as RecordAgeExceeded

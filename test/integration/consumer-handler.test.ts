@@ -9,8 +9,8 @@ import { contractOfSchemaVersionId, eventRecord, schemaVersionIds } from '../../
 import { type ConsumerSpec, consumers } from '../../core/topology';
 import { processBatch } from '../../lambdas/consumers/consumer';
 import type { OutgoingMessage, SharedProducer } from '../../lambdas/shared/kafka';
+import { ensureTopics } from '../../lambdas/shared/topics';
 import { toMskEvent, toMskRecord } from '../../local/esm/msk-records';
-import { ensureTopics } from '../../local/kafka/topics';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
 import { invocation } from '../fixtures/msk';

@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { topicNamed } from '../../core/topology';
+import { ensureTopics } from '../../lambdas/shared/topics';
 import { EmbeddedKafka } from '../../local/kafka/broker';
 import { ensureKafka } from '../../local/kafka/jars';
-import { ensureTopics } from '../../local/kafka/topics';
 import { durableProducer, testKafka, unique } from '../support/kafka-clients';
 
 const run = promisify(execFile);

@@ -7,7 +7,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decode, encode } from '../../core/glue-wire-format';
 import { topicOfEvent, topics } from '../../core/topology';
-import { ensureTopics } from '../../local/kafka/topics';
+import { ensureTopics } from '../../lambdas/shared/topics';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId, localSchemaVersionId } from '../../schemas/registry';

@@ -8,7 +8,7 @@ import { decode } from '../../core/glue-wire-format';
 import { schemaVersionIds } from '../../core/records';
 import { handleRequest } from '../../lambdas/producer/producer';
 import { createKafka, SharedProducer } from '../../lambdas/shared/kafka';
-import { ensureTopics } from '../../local/kafka/topics';
+import { ensureTopics } from '../../lambdas/shared/topics';
 import { eventExamples } from '../../schemas/examples';
 import type { EventOf } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';

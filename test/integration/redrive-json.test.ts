@@ -15,11 +15,11 @@ import { type ConsumerSpec, consumers, type TopicSpec, topicNamed } from '../../
 import { processBatch } from '../../lambdas/consumers/consumer';
 import { derivers } from '../../lambdas/consumers/flows';
 import type { SharedProducer } from '../../lambdas/shared/kafka';
+import { ensureTopics } from '../../lambdas/shared/topics';
 import { type ConnectedOps, connectOps, opsSettings } from '../../local/cli/clients';
 import { markerTopicOf } from '../../local/cli/dead-letters';
 import { REDRIVEN_FROM_HEADER, redrive } from '../../local/cli/redrive';
 import { LocalEventSourceMapping } from '../../local/esm/poller';
-import { ensureTopics } from '../../local/kafka/topics';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';

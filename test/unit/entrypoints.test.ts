@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionEntries } from '../../core/bundling';
 import { consumers } from '../../core/topology';
-import { functionEntries } from '../../lib/bundling';
-import { type BundleReport, bundleAll } from '../../scripts/bundle';
+import { type BundleReport, bundleAll } from '../../local/bundle';
 
 const run = promisify(execFile);
 const env = {

@@ -3,7 +3,7 @@
  * are left alone (a second start reuses them); a topic whose partition count differs from the
  * topology is reported, since Kafka cannot shrink partitions and growing them re-maps keys.
  */
-import '../../lambdas/shared/kafkajs-fix';
+import './kafkajs-fix';
 import type { Admin } from 'kafkajs';
 import { topics as allTopics, type TopicSpec, topicConfig, topicForCluster } from '../../core/topology';
 

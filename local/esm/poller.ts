@@ -270,13 +270,13 @@ export class LocalEventSourceMapping {
       if (!isRunning() || isStale()) return;
       let result = known.get(message.offset);
       if (result === undefined) {
-        result = await this.prepare(toMskRecord(topic, partition, message));
+        result = await this.prepare(toMskRecord(topic, partition, message), message.value);
         known.set(message.offset, result);
       }
       entries.push({ message, pending: result === 'skip' ? undefined : { ...result, message } });
     }
 
-    let next = 0; // first entry not done
+    let next = 0; // first entry not committed
     /** Commits every entry before `end` (and before the next record to invoke). */
     const commitUpTo = async (end: number) => {
       let last = end - 1;
@@ -286,10 +286,18 @@ export class LocalEventSourceMapping {
     };
     await commitUpTo(next);
     const windowMs = this.settings.maximumBatchingWindowSeconds * 1000;
-    while (next < entries.length && isRunning() && !isStale()) {
-      const pending = entries.slice(next).flatMap((e) => (e.pending ? [e.pending] : []));
-      const chunk = this.takeChunk(pending);
-      const full = chunk.length < pending.length || chunk.length >= this.settings.batchSize;
+    // The records to invoke, in order, and where each is among the entries.
+    const queue: Pending[] = [];
+    const entryOf = new Map<Pending, number>();
+    for (const [i, e] of entries.entries()) {
+      if (!e.pending) continue;
+      queue.push(e.pending);
+      entryOf.set(e.pending, i);
+    }
+    let head = 0; // first record of the queue not done
+    while (head < queue.length && isRunning() && !isStale()) {
+      const chunk = this.takeChunk(queue, head);
+      const full = head + chunk.length < queue.length || chunk.length >= this.settings.batchSize;
       if (!full && windowMs > 0) {
         const started = this.windowStart.get(partition) ?? Date.now();
         this.windowStart.set(partition, started);
@@ -304,21 +312,20 @@ export class LocalEventSourceMapping {
       this.windowStart.delete(partition);
       const done = await this.runChunk(chunk, heartbeat, isRunning);
       if (done === 0) return;
-      const lastDone = chunk[done - 1] as Pending;
-      await commitUpTo(entries.findIndex((e) => e.message === lastDone.message) + 1);
+      head += done;
+      await commitUpTo((entryOf.get(chunk[done - 1] as Pending) as number) + 1);
       if (done < chunk.length) return;
     }
   }
 
   /** The schema-registry step, the payload cap and the filters. Returns what to deliver, or 'skip'. */
-  private async prepare(original: MskRecord): Promise<Prepared | 'skip'> {
+  private async prepare(original: MskRecord, value: Buffer | null): Promise<Prepared | 'skip'> {
     const m = this.settings;
     const registry = m.schemaRegistry;
     let delivered = original;
     /** What the filters look at: the deserialized JSON, or the value's bytes as text or JSON. */
     let subject: () => FilterSubject;
     if (registry) {
-      const value = original.value ? Buffer.from(original.value, 'base64') : null;
       const result = await this.deserialize(value, registry.validateValue);
       if (result instanceof PoisonRecord) {
         await this.deadLetter([original], result, { invokeCount: 0, responseContext: null });
@@ -341,7 +348,7 @@ export class LocalEventSourceMapping {
         subject = () => kafkaValue(result.payload);
       }
     } else {
-      subject = () => kafkaValue(original.value ? Buffer.from(original.value, 'base64') : null);
+      subject = () => kafkaValue(value);
     }
     // Filters run after the schema-registry step (services-consume-kafka-events.html, "How Lambda
     // performs schema validation"): records that match no pattern are committed without invoking.
@@ -392,11 +399,12 @@ export class LocalEventSourceMapping {
   }
 
   /** The next batch: at most BatchSize records and 6 MB of event payload (estimated). */
-  private takeChunk(pending: readonly Pending[]): Pending[] {
+  private takeChunk(queue: readonly Pending[], from: number): Pending[] {
     const limit = this.settings.batchSize;
     const chunk: Pending[] = [];
     let bytes = EVENT_OVERHEAD_BYTES;
-    for (const p of pending) {
+    for (let i = from; i < queue.length; i++) {
+      const p = queue[i] as Pending;
       if (chunk.length >= limit || bytes + p.size > MAX_PAYLOAD_BYTES) break;
       chunk.push(p);
       bytes += p.size;

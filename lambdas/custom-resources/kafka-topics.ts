@@ -24,14 +24,13 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import type { Admin } from 'kafkajs';
 import { type KafkaSettings, readEnvironment } from '../../core/env';
 import type { KafkaTopicsProperties, TopicSettings } from '../../core/topic-resource';
 import { type TopicSpec, topicConfig, topicForCluster } from '../../core/topology';
 
 export type { KafkaTopicsProperties, TopicSettings } from '../../core/topic-resource';
 
-import { createKafka } from '../shared/kafka';
+import { type KafkaAdmin as Admin, createKafka } from '../shared/kafka';
 import { ensureTopics } from '../shared/topics';
 
 /** The response document CloudFormation expects. */

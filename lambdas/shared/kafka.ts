@@ -32,6 +32,8 @@ export class KafkaUnavailableError extends Error {
   override readonly name = 'KafkaUnavailableError';
 }
 
+/** The admin client type, for the modules that manage topics (./topics.ts, the topics resource). */
+export type { Admin as KafkaAdmin } from 'kafkajs';
 export type { KafkaWriter, OutgoingMessage, TopicMessages } from '../../core/kafka-records';
 
 export interface SharedProducerOptions {

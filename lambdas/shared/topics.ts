@@ -4,8 +4,8 @@
  * topology is reported, since Kafka cannot shrink partitions and growing them re-maps keys.
  */
 import './kafkajs-fix';
-import type { Admin } from 'kafkajs';
 import { topics as allTopics, type TopicSpec, topicConfig, topicForCluster } from '../../core/topology';
+import type { KafkaAdmin as Admin } from './kafka';
 
 export interface EnsureTopicsResult {
   readonly created: string[];

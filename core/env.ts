@@ -26,11 +26,37 @@ export interface FunctionEnvironment {
   readonly schemaVersionIds: Partial<Record<ContractName, string>> | undefined;
 }
 
+/** The variables the functions read; the CDK stack and the local runtime set them (see {@link kafkaEnvironment}). */
+export const FUNCTION_ENV = {
+  brokers: 'KAFKA_BROKERS',
+  auth: 'KAFKA_AUTH',
+  schemaVersionIds: 'SCHEMA_VERSION_IDS',
+} as const;
+
+/**
+ * A function's Kafka environment, as the stack (with deploy-time values) and the local runtime set it:
+ * the bootstrap brokers, the client authentication and, when the deployment has them, the schema
+ * version ids (JSON of contract name to Glue schema version id).
+ */
+export function kafkaEnvironment(values: {
+  readonly brokers: string;
+  readonly auth: KafkaSettings['auth'];
+  readonly schemaVersionIds?: string;
+}): Record<string, string> {
+  return {
+    [FUNCTION_ENV.brokers]: values.brokers,
+    [FUNCTION_ENV.auth]: values.auth,
+    ...(values.schemaVersionIds === undefined
+      ? {}
+      : { [FUNCTION_ENV.schemaVersionIds]: values.schemaVersionIds }),
+  };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reads and checks the environment of a function. */
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): FunctionEnvironment {
-  const brokers = (env.KAFKA_BROKERS ?? '')
+  const brokers = (env[FUNCTION_ENV.brokers] ?? '')
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
@@ -42,7 +68,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): FunctionE
     if (!/^[^\s:]+:\d{1,5}$/.test(broker))
       throw new ConfigurationError(`KAFKA_BROKERS: "${broker}" is not host:port`);
   }
-  const auth = (env.KAFKA_AUTH ?? 'plaintext').toLowerCase();
+  const auth = (env[FUNCTION_ENV.auth] ?? 'plaintext').toLowerCase();
   if (auth !== 'iam' && auth !== 'plaintext') {
     throw new ConfigurationError(`KAFKA_AUTH must be "iam" or "plaintext", not "${env.KAFKA_AUTH}"`);
   }
@@ -51,10 +77,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): FunctionE
     throw new ConfigurationError('KAFKA_AUTH=iam needs AWS_REGION to sign MSK IAM tokens');
 
   let schemaVersionIds: FunctionEnvironment['schemaVersionIds'];
-  if (env.SCHEMA_VERSION_IDS) {
+  const ids = env[FUNCTION_ENV.schemaVersionIds];
+  if (ids) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(env.SCHEMA_VERSION_IDS);
+      parsed = JSON.parse(ids);
     } catch {
       throw new ConfigurationError(
         'SCHEMA_VERSION_IDS is not JSON: expected {"<contract>": "<schema version id>"}',

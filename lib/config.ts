@@ -7,6 +7,7 @@
  * {@link CONTEXT_KEYS} is that list in code, and a test keeps the two in step.
  */
 
+import { DEFAULT_METRICS_NAMESPACE } from '../core/metrics';
 import { TARGET_FEATURES, TARGETS, type Target, type TargetFeatures } from './target';
 
 /** Sizing and safety defaults: `dev` is small and cheap, `prod` is sized and guarded for production. */
@@ -553,7 +554,7 @@ export function loadConfig(
   const logLevel = read.oneOf<LogLevel>('logLevel', defaults.logLevel, ['DEBUG', 'INFO', 'WARN', 'ERROR']);
   const metricsNamespace = read.string(
     'metricsNamespace',
-    'MskServerlessEvents',
+    DEFAULT_METRICS_NAMESPACE,
     NAMESPACE,
     'is not a CloudWatch namespace (1–255 letters, digits or . - _ / #, not starting with AWS/)',
   );

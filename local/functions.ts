@@ -3,9 +3,11 @@
  * the esbuild bundles built exactly as CDK deploys them (lib/bundling.ts), which catches packaging
  * mistakes before a deploy. The environment the handlers read at load is set first, as Lambda sets it.
  */
+
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { functionEntries } from '../core/bundling';
+import { kafkaEnvironment } from '../core/env';
 import { consumers } from '../core/topology';
 import { bundleAll } from './bundle';
 import type { AsyncHandler } from './lambda';
@@ -23,9 +25,11 @@ export function functionEnvironment(
   schemaVersionIds?: Readonly<Record<string, string>>,
 ): Record<string, string> {
   return {
-    KAFKA_BROKERS: brokers,
-    ...(schemaVersionIds ? { SCHEMA_VERSION_IDS: JSON.stringify(schemaVersionIds) } : {}),
-    KAFKA_AUTH: 'plaintext',
+    ...kafkaEnvironment({
+      brokers,
+      auth: 'plaintext',
+      schemaVersionIds: schemaVersionIds ? JSON.stringify(schemaVersionIds) : undefined,
+    }),
     // Metrics are served by the runtime at /metrics; EMF lines would only clutter the console.
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',

@@ -9,15 +9,10 @@
  * batch: 6 % of the consumer path's CPU in the benchmark.)
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CONSUMER_METRICS } from '../../core/metrics';
 import type { BatchCounts } from './consumer';
 
-const METRIC_NAMES = {
-  received: 'RecordsReceived',
-  processed: 'RecordsProcessed',
-  derived: 'DerivedEventsEmitted',
-  failed: 'RecordsFailed',
-  deadLettered: 'RecordsDeadLettered',
-} as const;
+const METRIC_NAMES = CONSUMER_METRICS;
 
 /** Publishes a batch's counts, for the consumer of `topic`; `options` as the function's `Metrics`. */
 export function batchMetrics(

@@ -8,6 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { readEnvironment } from '../../core/env';
+import { PRODUCER_METRICS } from '../../core/metrics';
 import { schemaVersionIds } from '../../core/records';
 import { sharedProducer } from '../shared/kafka';
 import { observability } from '../shared/observability';
@@ -33,9 +34,9 @@ async function produce(event: APIGatewayProxyEvent, _context: Context): Promise<
   const stream = event.pathParameters?.stream ?? 'unknown';
   if (response.statusCode === 202) {
     metrics.addDimension('stream', stream);
-    metrics.addMetric('EventsAccepted', MetricUnit.Count, accepted);
+    metrics.addMetric(PRODUCER_METRICS.accepted, MetricUnit.Count, accepted);
   } else {
-    metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+    metrics.addMetric(PRODUCER_METRICS.rejected, MetricUnit.Count, 1);
     const level = response.statusCode >= 500 ? 'error' : 'info';
     logger[level]('request refused', {
       statusCode: response.statusCode,

@@ -9,7 +9,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import loadTracer from './tracer.cjs';
 
-export const DEFAULT_METRICS_NAMESPACE = 'MskServerlessEvents';
+export { DEFAULT_METRICS_NAMESPACE } from '../../core/metrics';
+
+import { DEFAULT_METRICS_NAMESPACE } from '../../core/metrics';
 
 export interface Observability {
   /** The service name and metrics namespace in effect. */

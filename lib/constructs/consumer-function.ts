@@ -25,6 +25,7 @@
  * - describe this cluster (DescribeClusterV2), look up its brokers (GetBootstrapBrokers, on `*`: it has
  *   no resource type) and manage network interfaces (what AWSLambdaMSKExecutionRole grants on `*`).
  */
+
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -40,6 +41,7 @@ import {
 import { GlueSchemaRegistry, KafkaDlq, ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FUNCTION_ENV, kafkaEnvironment } from '../../core/env';
 import { type ConsumerSpec, topicsWrittenBy } from '../../core/topology';
 import type { LogLevel } from '../config';
 import {
@@ -165,14 +167,14 @@ export class ConsumerFunction extends Construct {
       logLevel: props.logLevel,
       metricsNamespace: props.metricsNamespace,
       tracer: props.tracer,
-      environment: {
-        KAFKA_BROKERS: props.bootstrapBrokers,
-        KAFKA_AUTH: props.kafkaAuth ?? 'iam',
-        SCHEMA_VERSION_IDS: props.schemaVersionIds,
-      },
+      environment: kafkaEnvironment({
+        brokers: props.bootstrapBrokers,
+        auth: props.kafkaAuth ?? 'iam',
+        schemaVersionIds: props.schemaVersionIds,
+      }),
       environmentSizeEstimates: {
-        KAFKA_BROKERS: props.bootstrapBrokersMaxLength,
-        SCHEMA_VERSION_IDS: props.schemaVersionIdsMaxLength,
+        [FUNCTION_ENV.brokers]: props.bootstrapBrokersMaxLength,
+        [FUNCTION_ENV.schemaVersionIds]: props.schemaVersionIdsMaxLength,
       },
       statements: [
         ...mskMappingClusterStatements(props.cluster),

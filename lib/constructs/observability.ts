@@ -61,6 +61,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { CONSUMER_METRICS, PRODUCER_METRICS } from '../../core/metrics';
 import { acknowledge } from './nag';
 
 export interface ObservedConsumer {
@@ -191,7 +192,7 @@ export class Observability extends Construct {
       alarm(
         `${c.name}-dead-letters`,
         `${c.name} sent records to ${c.sourceTopic}.dlq: read the reason in each dead letter.`,
-        serviceQuery('RecordsDeadLettered', c.name, 'dead-lettered records'),
+        serviceQuery(CONSUMER_METRICS.deadLettered, c.name, 'dead-lettered records'),
         0,
       );
       const mappingId = c.eventSourceMappingId;
@@ -312,8 +313,8 @@ export class Observability extends Construct {
       graph(
         'Events accepted / rejected',
         [
-          serviceSum('EventsAccepted', 'producer', 'accepted'),
-          serviceSum('EventsRejected', 'producer', 'rejected'),
+          serviceSum(PRODUCER_METRICS.accepted, 'producer', 'accepted'),
+          serviceSum(PRODUCER_METRICS.rejected, 'producer', 'rejected'),
         ],
         6,
       ),
@@ -322,12 +323,12 @@ export class Observability extends Construct {
       graph('Offset lag per mapping (records, max)', props.consumers.map(offsetLag), 8),
       graph(
         'Dead-lettered records',
-        props.consumers.map((c) => serviceSum('RecordsDeadLettered', c.name, c.name)),
+        props.consumers.map((c) => serviceSum(CONSUMER_METRICS.deadLettered, c.name, c.name)),
         8,
       ),
       graph(
         'Derived events emitted',
-        props.consumers.map((c) => serviceSum('DerivedEventsEmitted', c.name, c.name)),
+        props.consumers.map((c) => serviceSum(CONSUMER_METRICS.derived, c.name, c.name)),
         8,
       ),
     );

@@ -13,6 +13,7 @@
  * - Throttling on the stage, access logs as JSON, execution logs without bodies, X-Ray tracing.
  * - The function may connect, describe and write (idempotently) the streams' topics — nothing else.
  */
+
 import { CfnOutput, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
@@ -37,6 +38,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionEntries } from '../../core/bundling';
+import { FUNCTION_ENV, kafkaEnvironment } from '../../core/env';
 import type { StreamSpec } from '../../core/topology';
 import type { ApiAuth, LogLevel } from '../config';
 import type { KafkaClientAuth } from '../target';
@@ -138,14 +140,14 @@ export class ProducerApi extends Construct {
       logLevel: props.logLevel,
       metricsNamespace: props.metricsNamespace,
       tracer: props.tracer,
-      environment: {
-        KAFKA_BROKERS: props.bootstrapBrokers,
-        KAFKA_AUTH: props.kafkaAuth ?? 'iam',
-        SCHEMA_VERSION_IDS: props.schemaVersionIds,
-      },
+      environment: kafkaEnvironment({
+        brokers: props.bootstrapBrokers,
+        auth: props.kafkaAuth ?? 'iam',
+        schemaVersionIds: props.schemaVersionIds,
+      }),
       environmentSizeEstimates: {
-        KAFKA_BROKERS: props.bootstrapBrokersMaxLength,
-        SCHEMA_VERSION_IDS: props.schemaVersionIdsMaxLength,
+        [FUNCTION_ENV.brokers]: props.bootstrapBrokersMaxLength,
+        [FUNCTION_ENV.schemaVersionIds]: props.schemaVersionIdsMaxLength,
       },
       statements: kafkaProducerStatements(props.cluster, topics),
       reservedConcurrentExecutions: props.reservedConcurrency,

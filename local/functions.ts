@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { functionEntries } from '../core/bundling';
 import { kafkaEnvironment } from '../core/env';
+import type { KafkaWriter } from '../core/kafka-records';
 import { consumers } from '../core/topology';
 import { bundleAll } from './bundle';
 import type { AsyncHandler } from './lambda';
@@ -37,10 +38,25 @@ export function functionEnvironment(
   };
 }
 
-export async function loadFunctions(
-  brokers: string,
-  options: { bundles?: boolean; schemaVersionIds?: Readonly<Record<string, string>> } = {},
-): Promise<LoadedFunctions> {
+export interface LoadOptions {
+  readonly bundles?: boolean;
+  readonly schemaVersionIds?: Readonly<Record<string, string>>;
+  /**
+   * Wraps each consumer's writer of derived events and dead letters, e.g. to make writes fail in the
+   * resilience tests. The consumers are then built from their sources with this dependency
+   * (`consumerHandler` in lambdas/consumers/handler.ts, which every consumer entry file calls), so
+   * the deployed code carries no hook for it; a bundle exports only its handler, hence no `bundles`.
+   */
+  readonly wrapConsumerWriter?: (writer: KafkaWriter, consumer: string) => KafkaWriter;
+}
+
+export async function loadFunctions(brokers: string, options: LoadOptions = {}): Promise<LoadedFunctions> {
+  const wrap = options.wrapConsumerWriter;
+  if (wrap && options.bundles) {
+    throw new Error(
+      'wrapConsumerWriter cannot be used with bundles: a bundle exports only its handler, as deployed; load the sources instead',
+    );
+  }
   Object.assign(process.env, functionEnvironment(brokers, options.schemaVersionIds));
   const entries = functionEntries(consumers);
   let files: Record<string, string>;
@@ -61,6 +77,14 @@ export async function loadFunctions(
     return module.handler;
   };
   const loaded = new Map<string, AsyncHandler>();
-  for (const c of consumers) loaded.set(c.name, await load(c.name));
+  if (wrap) {
+    const { consumerHandler } = await import('../lambdas/consumers/handler');
+    for (const c of consumers) {
+      const handler = consumerHandler(c.name, { wrapWriter: (writer) => wrap(writer, c.name) });
+      loaded.set(c.name, handler as unknown as AsyncHandler);
+    }
+  } else {
+    for (const c of consumers) loaded.set(c.name, await load(c.name));
+  }
   return { producer: await load('producer'), consumers: loaded, origin };
 }

@@ -14,7 +14,7 @@ import { createKafka, SharedProducer } from '../lambdas/shared/kafka';
 import { ensureTopics } from '../lambdas/shared/topics';
 import { createApiServer } from './api/server';
 import { LocalEventSourceMapping } from './esm/poller';
-import { loadFunctions } from './functions';
+import { type LoadOptions, loadFunctions } from './functions';
 import { EmbeddedKafka } from './kafka/broker';
 import type { AsyncHandler } from './lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda';
@@ -33,6 +33,11 @@ export interface RuntimeOptions {
   readonly dataDir?: string;
   /** Run the esbuild bundles CDK deploys instead of the TypeScript sources. */
   readonly bundles?: boolean;
+  /**
+   * Wraps each consumer's writer of derived events and dead letters (the resilience tests make
+   * writes fail with it: test/support/chaos-writer.ts). Sources only, not with `bundles`.
+   */
+  readonly wrapConsumerWriter?: LoadOptions['wrapConsumerWriter'];
   readonly log?: (line: string) => void;
 }
 
@@ -97,6 +102,12 @@ export class LocalRuntime {
   static async start(options: RuntimeOptions = {}): Promise<LocalRuntime> {
     const started = performance.now();
     const log = options.log ?? (() => {});
+    if (options.wrapConsumerWriter && options.bundles) {
+      // Checked before anything starts, so nothing is left running (loadFunctions says the same).
+      throw new StartupError(
+        'wrapConsumerWriter needs the TypeScript sources: it cannot be used with bundles',
+      );
+    }
     const apiPort = options.apiPort ?? 3000;
     await assertPortFree(apiPort, 'local API');
     let cluster: EmbeddedKafka | undefined;
@@ -135,6 +146,7 @@ export class LocalRuntime {
     const registry = await schemaRegistryFromEnvironment();
     const functions = await loadFunctions(brokers, {
       bundles: options.bundles,
+      wrapConsumerWriter: options.wrapConsumerWriter,
       schemaVersionIds: registry.fromGlue ? registry.ids : undefined,
     });
     const writer = new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet));

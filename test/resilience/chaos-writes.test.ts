@@ -1,22 +1,31 @@
 /** Conservation while 20% of the consumers' writes of derived events fail at random. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalRuntime } from '../../local/runtime';
+import { withInjectedFailures } from '../support/chaos-writer';
 import { testKafka, unique } from '../support/kafka-clients';
 import { freePort } from '../support/runtime-process';
 import { account, postAll, printTable, sourceEvents } from './conservation';
 
 const brokers = inject('kafkaBrokers');
 let runtime: LocalRuntime;
+let injected = 0;
 
 beforeAll(async () => {
-  // Read by the consumer functions when they load (lambdas/shared/chaos.ts).
-  process.env.CHAOS_DERIVED_WRITE_FAILURE_RATE = '0.2';
   // Each injected failure is logged as an error by design; keep the run readable.
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  runtime = await LocalRuntime.start({ brokers, apiPort: await freePort() });
+  runtime = await LocalRuntime.start({
+    brokers,
+    apiPort: await freePort(),
+    // Every consumer's writes of derived events and dead letters fail 20% of the time.
+    wrapConsumerWriter: (writer) =>
+      withInjectedFailures(writer, 0.2, {
+        onInjected: () => {
+          injected += 1;
+        },
+      }),
+  });
 });
 afterAll(async () => {
-  delete process.env.CHAOS_DERIVED_WRITE_FAILURE_RATE;
   delete process.env.POWERTOOLS_LOG_LEVEL;
   await runtime?.stop();
 });
@@ -28,6 +37,7 @@ describe('10,000 events while 20% of derived-event writes fail', () => {
     const accepted = await postAll(() => runtime.apiUrl, sent);
     const report = await account(testKafka(brokers, 'chaos-account'), run, sent, accepted);
     printTable('conservation: 20% of derived-event writes fail', report.table);
+    expect(injected).toBeGreaterThan(0);
     expect(accepted.size).toBe(sent.length);
     expect(report.missing).toEqual([]);
   });

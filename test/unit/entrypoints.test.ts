@@ -4,7 +4,7 @@
  * deploys. Loading only: nothing connects to Kafka before the first invocation.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -61,6 +61,17 @@ describe('function bundles', () => {
     console.log(
       `${name}: ${(report.bytes / 1024).toFixed(1)} KB minified, ${(report.gzipBytes / 1024).toFixed(1)} KB gzip`,
     );
+  });
+
+  // Fault injection is test equipment: the resilience tests wrap the consumers' Kafka writer through
+  // the local runtime (test/support/chaos-writer.ts), so no deployed function carries it.
+  it.each(entries)('%s bundle holds no fault-injection or test code', async (name) => {
+    const report = reports.find((r) => r.name === name) as BundleReport;
+    const inputs = report.largestInputs.map((i) => i.path);
+    expect(inputs.length).toBeGreaterThan(0);
+    expect(inputs.filter((path) => /chaos|(^|\/)(test|local|bench)\//i.test(path))).toEqual([]);
+    const code = await readFile(report.file, 'utf8');
+    expect(code.match(/CHAOS|injected failure/gi) ?? []).toEqual([]);
   });
 
   it.each(entries)('%s bundle loads Powertools Tracer when tracing is on, and only then', async (name) => {

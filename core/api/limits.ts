@@ -1,6 +1,7 @@
 /**
- * The producer endpoint's limits: one definition read by the function, the OpenAPI document and the
- * local API.
+ * The producer endpoint's contract beyond the event schemas: its limits and the envelope fields it
+ * fills in. One definition read by the function (lambdas/producer/producer.ts), the OpenAPI document
+ * (./openapi.ts) and the local API.
  */
 
 /** Most events in one batch request. */
@@ -12,3 +13,20 @@ export const MAX_BATCH_EVENTS = 500;
  * the rest of the proxy event.
  */
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+/** Envelope fields the endpoint fills in when a request leaves them out. */
+export const FILLED_BY_ENDPOINT = ['eventId', 'occurredAt', 'correlationId', 'schemaVersion'] as const;
+export type FilledByEndpoint = (typeof FILLED_BY_ENDPOINT)[number];
+
+/**
+ * `item` with each of {@link FILLED_BY_ENDPOINT} it leaves out filled from `defaults`. Only absent
+ * fields are filled; an explicit null is the client's value (and fails validation).
+ */
+export function fillEndpointFields<T extends Record<string, unknown>>(
+  item: T,
+  defaults: { readonly [K in FilledByEndpoint]: () => unknown },
+): T & Record<FilledByEndpoint, unknown> {
+  const event: Record<string, unknown> = { ...item };
+  for (const field of FILLED_BY_ENDPOINT) if (event[field] === undefined) event[field] = defaults[field]();
+  return event as T & Record<FilledByEndpoint, unknown>;
+}

@@ -11,10 +11,9 @@
 
 import { contractSchemas, type EventType } from '../../schemas/index';
 import { streams } from '../topology';
-import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from './limits';
+import { FILLED_BY_ENDPOINT, MAX_BATCH_EVENTS, MAX_BODY_BYTES } from './limits';
 
-/** Envelope fields the endpoint fills in when a request leaves them out. */
-export const FILLED_BY_ENDPOINT = ['eventId', 'occurredAt', 'correlationId', 'schemaVersion'] as const;
+export { FILLED_BY_ENDPOINT } from './limits';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../../core/api/limits';
+import { fillEndpointFields, MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../../core/api/limits';
 import { eventRecord, type SchemaVersionIds } from '../../core/records';
 import { type StreamSpec, streams, topicNamed } from '../../core/topology';
 import { contractVersions, isEventType } from '../../schemas/catalogue';
@@ -130,15 +130,12 @@ function prepare(
       ],
     };
   }
-  // Only absent fields are filled; an explicit null is the client's value and fails validation.
-  const fill = <T>(value: unknown, fallback: () => T) => (value === undefined ? fallback() : value);
-  const event = {
-    ...item,
-    eventId: fill(item.eventId, defaults.newEventId),
-    occurredAt: fill(item.occurredAt, () => defaults.occurredAt),
-    correlationId: fill(item.correlationId, () => defaults.correlationId),
-    schemaVersion: fill(item.schemaVersion, () => contractVersions[eventType]),
-  };
+  const event = fillEndpointFields(item, {
+    eventId: defaults.newEventId,
+    occurredAt: () => defaults.occurredAt,
+    correlationId: () => defaults.correlationId,
+    schemaVersion: () => contractVersions[eventType],
+  });
   const issues = checkContract(eventType, event).map((i) => ({
     location: 'body' as const,
     path: `${at}${i.path}`,

@@ -3,7 +3,7 @@
  * and the environment, validated, and passed to the stacks as a typed object. Nothing else reads
  * context or environment variables.
  *
- * Every key, its default per profile and what it changes is listed in README.md ("Deploy to AWS", "Configuration");
+ * Every key, its default per profile and what it changes is listed in docs/deploy.md ("Configuration");
  * {@link CONTEXT_KEYS} is that list in code, and a test keeps the two in step.
  */
 
@@ -169,7 +169,7 @@ export class ConfigError extends Error {
 /** Reads a context value; CDK context values from the command line are strings. */
 export type ContextReader = (key: string) => unknown;
 
-/** Every context key the app reads, with what it sets. README.md ("Configuration") documents each one. */
+/** Every context key the app reads, with what it sets. docs/deploy.md ("Configuration") documents each one. */
 export const CONTEXT_KEYS = [
   'target',
   'stage',

@@ -1,11 +1,11 @@
 /**
  * Where the app is deployed, and what that place implements: the one module that knows the
  * deployment targets. `-c target=aws` (the default) is Amazon Web Services; `-c target=localstack`
- * is the LocalStack emulator, deployed with `cdklocal` (README.md ("Test on LocalStack"), "Test on LocalStack").
+ * is the LocalStack emulator, deployed with `cdklocal` (docs/localstack.md).
  *
  * The stacks read {@link TargetFeatures}, never the target's name: each feature is a capability a
  * construct either uses or does without, and every `false` below is something LocalStack lacks, with
- * the source that says so. README.md ("Test on LocalStack") lists each difference, and test/unit/cdk-localstack.test.ts
+ * the source that says so. docs/localstack.md ("What differs from AWS") lists each difference, and test/unit/cdk-localstack.test.ts
  * checks that the two targets' templates differ in exactly these ways. Nothing in lambdas/ knows the
  * target: the functions read the brokers, the Kafka auth mode and the schema version ids from their
  * environment, and AWS endpoints from the AWS SDK's standard settings (`AWS_ENDPOINT_URL`, which
@@ -90,7 +90,7 @@ export const TARGET_FEATURES: Readonly<Record<Target, TargetFeatures>> = {
     vpcFlowLog: false,
     dashboard: false,
     // [ESM] What LocalStack's Kafka event-source mappings do not implement. Dead letters then come
-    // from the handlers only (poison records); see README.md ("Test on LocalStack") for what that changes.
+    // from the handlers only (poison records); see docs/localstack.md ("What differs from AWS") for what that changes.
     kafkaMapping: {
       provisionedPollers: false,
       errorHandling: false,

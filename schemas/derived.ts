@@ -2,7 +2,7 @@
  * Contracts of the events the consumers derive for downstream services: e-mail, notifications,
  * clean-up and fulfilment. The first three flows come from the reference guide's stream processor
  * (user_registered → welcome_email_sent, user_updated → profile_updated, user_deleted → user_cleanup);
- * the order and payment ones complete an e-commerce flow. README.md has the full table.
+ * the order and payment ones complete an e-commerce flow. docs/architecture.md ("Event flows") has the full table.
  */
 import { Type } from '@sinclair/typebox';
 import {

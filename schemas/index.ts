@@ -65,7 +65,7 @@ export type DeadLetter = Static<typeof deadLetter>;
 
 /**
  * Current version of every contract: what producers write in `schemaVersion`. Bump a contract's
- * number together with any change to its schema (README, "Evolving a contract").
+ * number together with any change to its schema (docs/architecture.md, "Evolving a contract").
  */
 export const contractVersions: Readonly<Record<ContractName, number>> = {
   ...(Object.fromEntries(Object.keys(contractSchemas).map((name) => [name, 1])) as Record<

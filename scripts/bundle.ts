@@ -20,9 +20,9 @@ import { BUNDLE_BUDGET_BYTES, bundleAll } from '../local/bundle';
   }
   const over = reports.filter((r) => r.bytes > BUNDLE_BUDGET_BYTES);
   if (over.length > 0) {
-    // A report, not a gate: README ("Bundle sizes") says why the functions exceed the goal.
+    // A report, not a gate: docs/deploy.md ("Bundle sizes") says why the functions exceed the goal.
     console.log(
-      `over the ${BUNDLE_BUDGET_BYTES / 1024} KB goal: ${over.map((r) => r.name).join(', ')} (see README, "Bundle sizes")`,
+      `over the ${BUNDLE_BUDGET_BYTES / 1024} KB goal: ${over.map((r) => r.name).join(', ')} (see docs/deploy.md, "Bundle sizes")`,
     );
   }
 }

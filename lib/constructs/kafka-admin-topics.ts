@@ -130,7 +130,7 @@ export class KafkaAdminTopics extends Construct {
     ];
     if (props.clientAuthentication === 'iam') {
       // The Kafka APIs of topic management on an IAM-authenticated cluster (the actions AWS::MSK::Topic
-      // needs, README "Before the first deployment").
+      // needs, docs/deploy.md "Before the first deployment").
       statements.push(
         new PolicyStatement({
           sid: 'KafkaConnect',

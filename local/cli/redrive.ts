@@ -11,7 +11,7 @@
  *   (acks=all, idempotent producer) before their markers are written (acks=all too). A crash in between
  *   leaves them unmarked, so the next run writes them again: a duplicate, never a loss. Consumers
  *   already tolerate that: the re-driven record keeps its `eventId`, and derived events get
- *   deterministic ids (README, "Consumers"). A Kafka transaction over both writes would remove the
+ *   deterministic ids (docs/architecture.md, "Consumers"). A Kafka transaction over both writes would remove the
  *   duplicate but needs transactional-id permissions on MSK and read_committed consumers everywhere;
  *   not worth it for an operator action that is safe to repeat.
  * - The marker topic is declared in core/topology.ts (`redrive_log`) and created by the stack and by

@@ -92,7 +92,7 @@ describe('local runtime', () => {
     });
   });
 
-  it('runs every flow of the README table, including the ones chained through order-events', async () => {
+  it('runs every flow of the event-flows table (docs/architecture.md), including the ones chained through order-events', async () => {
     const run = unique('flows');
     const expected: string[] = [];
     for (const stream of streams) {

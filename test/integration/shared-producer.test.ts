@@ -186,7 +186,7 @@ describe('SharedProducer coalescing', () => {
   }, 30_000);
 });
 
-describe('SharedProducer idempotence (README.md, "Producer API")', () => {
+describe('SharedProducer idempotence (docs/architecture.md, "Producer API")', () => {
   // The record batch header carries the producer id; an idempotent producer gets one from the broker
   // (InitProducerId) per session, a non-idempotent one writes -1
   // (https://kafka.apache.org/documentation/#recordbatch). The broker drops a retried batch by

@@ -2,7 +2,7 @@
  * The LocalStack target (`-c target=localstack`, lib/target.ts): its configuration, and its templates
  * compared with the AWS target's, resource by resource and property by property. Every difference
  * must be one the allow-list below names, every entry of the allow-list must occur, and each entry's
- * row is in the differences table of README.md ("Test on LocalStack"): the test, the docs and lib/target.ts say the
+ * row is in the differences table of docs/localstack.md ("What differs from AWS"): the test, the docs and lib/target.ts say the
  * same thing. Also the topics custom resource's handler, against a fake Kafka admin client.
  * Bundling is skipped: the templates are what is compared (`npx cdk synth -c target=localstack`
  * bundles for real).
@@ -28,7 +28,7 @@ import { addDeployment } from '../../lib/stacks/app';
 import { mappingAsDeployed, TARGET_FEATURES } from '../../lib/target';
 
 const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
-const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const docs = readFileSync(new URL('../../docs/localstack.md', import.meta.url), 'utf8');
 
 /** CloudFormation template JSON, untyped by nature. */
 // biome-ignore lint/suspicious/noExplicitAny: template JSON has no static type
@@ -112,7 +112,7 @@ function differences(stack: StackName, aws: Template, localstack: Template): Dif
 }
 
 /**
- * One documented difference: its row in README.md ("Test on LocalStack"), and the template differences it allows:
+ * One documented difference: its row in docs/localstack.md ("What differs from AWS"), and the template differences it allows:
  * exactly `count` of them in each variant compared (or per stage).
  */
 interface Allowed {
@@ -136,7 +136,7 @@ const mappingProperty = (row: string, path: RegExp): Allowed => ({
   count: consumers.length,
 });
 
-/** The differences table of README.md ("Test on LocalStack"), as template differences. */
+/** The differences table of docs/localstack.md ("What differs from AWS"), as template differences. */
 const ALLOWED: readonly Allowed[] = [
   // Kafka client authentication
   ...(
@@ -453,10 +453,12 @@ describe.each([
   });
 });
 
-describe('README.md ("Test on LocalStack")', () => {
+describe('docs/localstack.md ("What differs from AWS")', () => {
   it('has a row in its differences table for every documented difference', () => {
     for (const row of new Set(ALLOWED.map((a) => a.row)))
-      expect(docs, `README.md ("Test on LocalStack") has the row "${row}"`).toContain(`| ${row} |`);
+      expect(docs, `docs/localstack.md ("What differs from AWS") has the row "${row}"`).toContain(
+        `| ${row} |`,
+      );
   });
 });
 

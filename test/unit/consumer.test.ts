@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { KafkaMskEventSchema } from '@aws-lambda-powertools/parser/schemas/kafka';
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../core/glue-wire-format';
@@ -131,7 +131,7 @@ describe('derived events', () => {
     expect(new Set(ids(first)).size).toBe(2);
   });
 
-  it('are written again, with the same ids, when their source event arrives twice: no consumer here drops duplicates, as README.md says', async () => {
+  it('are written again, with the same ids, when their source event arrives twice: no consumer here drops duplicates, as the docs say', async () => {
     const order = specOf('order-consumer');
     const paid = eventExamples.order_paid[0] as AnyEvent;
     const d = deps(order);
@@ -143,11 +143,28 @@ describe('derived events', () => {
     const ids = d.writer.messagesTo('fulfillment-events').map((m) => parseDerived(m.value).event.eventId);
     expect(ids).toHaveLength(2);
     expect(ids[0]).toBe(ids[1]);
-    // So README.md may promise that duplicates carry the same eventId, not that anything drops them.
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
-    const sentences = readme.split(/(?<=\.) /).filter((s) => /duplicate/i.test(s));
-    expect(sentences.filter((s) => /drop/.test(s) && !/can drop|none in this project/i.test(s))).toEqual([]);
-    expect(sentences.some((s) => s.includes('None in this project does'))).toBe(true);
+    // So no document may promise more than that duplicates carry the same eventId: nothing drops them.
+    const sentencesOf = (doc: string) =>
+      readFileSync(new URL(`../../${doc}`, import.meta.url), 'utf8')
+        .replace(/\s+/g, ' ')
+        .split(/(?<=\.) /)
+        .filter((s) => /duplicate/i.test(s));
+    const docs = [
+      'README.md',
+      ...readdirSync(new URL('../../docs/', import.meta.url)).map((f) => `docs/${f}`),
+    ];
+    for (const doc of docs) {
+      const promises = sentencesOf(doc).filter(
+        (s) => /drop/.test(s) && !/can drop|none in this project/i.test(s),
+      );
+      expect(promises, `${doc} promises that duplicates are dropped`).toEqual([]);
+    }
+    // The guarantees and the consumers' description both say so.
+    for (const doc of ['docs/guarantees.md', 'docs/architecture.md'])
+      expect(
+        sentencesOf(doc).some((s) => s.includes('None in this project does')),
+        `${doc} says no consumer here drops duplicates`,
+      ).toBe(true);
   });
 
   it('have the data the flow defines', async () => {

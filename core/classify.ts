@@ -32,22 +32,20 @@ export function emptyValue(value: Buffer | null | undefined): PoisonRecord | und
  * records only; `optional`: the handler, which also reads the JSON the integration delivers.
  */
 export function unframe(value: Buffer, framing: 'required' | 'optional'): Unframed | PoisonRecord {
-  if (looksFramed(value)) {
+  if (framing === 'required' || looksFramed(value)) {
     try {
       const { payload, schemaVersionId } = decode(value);
       return { payload, schemaVersionId };
     } catch (error) {
+      const reason = (error as GlueWireFormatError).message;
       return new PoisonRecord(
         'DeserializationError',
-        `Glue wire format: ${(error as GlueWireFormatError).message}`,
+        framing === 'required'
+          ? `not a Glue Schema Registry record: ${reason}`
+          : `Glue wire format: ${reason}`,
       );
     }
   }
-  if (framing === 'required')
-    return new PoisonRecord(
-      'DeserializationError',
-      'not a Glue Schema Registry record (no valid Glue header)',
-    );
   if (value[0] === 0x03 || value[0] === 0x00) {
     // Starts like a Glue (0x03) or Confluent (0x00) header but is not a valid one.
     return new PoisonRecord(

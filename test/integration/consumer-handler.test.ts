@@ -2,40 +2,33 @@
  * The consumer logic on the real broker: records written to user-events are read back, handed over
  * as an MSK event, and the derived events and dead letters land on the real topics.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { decode } from '../../core/glue-wire-format';
 import { contractOfSchemaVersionId, eventRecord, schemaVersionIds } from '../../core/records';
 import { type ConsumerSpec, consumers } from '../../core/topology';
 import { processBatch } from '../../lambdas/consumers/consumer';
-import type { OutgoingMessage, SharedProducer } from '../../lambdas/shared/kafka';
+import type { OutgoingMessage } from '../../lambdas/shared/kafka';
 import { ensureTopics } from '../../lambdas/shared/topics';
 import { toMskEvent, toMskRecord } from '../../local/esm/msk-records';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
 import { invocation } from '../fixtures/msk';
-import { durableProducer, readUntil, testKafka, testWriter, unique } from '../support/kafka-clients';
+import { kafkaTest } from '../support/fixtures';
+import { durableProducer, readUntil, unique } from '../support/kafka-clients';
 
-const brokers = inject('kafkaBrokers');
+const it = kafkaTest('consumer-it');
 const spec = consumers.find((c) => c.name === 'user-consumer') as ConsumerSpec;
-let kafka: Kafka;
-let admin: Admin;
-let writer: SharedProducer;
 
-beforeAll(async () => {
-  kafka = testKafka(brokers, 'consumer-it');
-  admin = kafka.admin();
-  await admin.connect();
+it.beforeAll(async ({ admin }) => {
   await ensureTopics(admin);
-  writer = testWriter(brokers, 'consumer-it');
-});
-afterAll(async () => {
-  await writer.disconnect();
-  await admin.disconnect();
 });
 
 describe('user consumer on the real broker', () => {
-  it('turns 100 good records and 1 poison into 100 derived events and 1 dead letter', async () => {
+  it('turns 100 good records and 1 poison into 100 derived events and 1 dead letter', async ({
+    brokers,
+    kafka,
+    writer,
+  }) => {
     const run = unique('batch');
     const templates = [
       eventExamples.user_registered[0],

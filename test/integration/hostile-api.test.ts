@@ -4,28 +4,24 @@
  * nothing, and memory stays bounded.
  */
 import type { Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { streams } from '../../core/topology';
 import { LocalRuntime } from '../../local/runtime';
 import { hostileRequests } from '../fixtures/hostile-requests';
-import { testKafka } from '../support/kafka-clients';
+import { kafkaTest } from '../support/fixtures';
 import { freePort } from '../support/runtime-process';
 
-const brokers = inject('kafkaBrokers');
+const it = kafkaTest('hostile');
 let runtime: LocalRuntime;
-let admin: Admin;
 
-beforeAll(async () => {
+it.beforeAll(async ({ brokers }) => {
   runtime = await LocalRuntime.start({ brokers, apiPort: await freePort() });
-  admin = testKafka(brokers, 'hostile').admin();
-  await admin.connect();
 }, 120_000);
-afterAll(async () => {
-  await admin?.disconnect();
+it.afterAll(async () => {
   await runtime?.stop();
 });
 
-async function sourceTopicEnds(): Promise<Record<string, string>> {
+async function sourceTopicEnds(admin: Admin): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const s of streams) {
     for (const o of await admin.fetchTopicOffsets(s.topic)) out[`${s.topic}-${o.partition}`] = o.high;
@@ -34,10 +30,12 @@ async function sourceTopicEnds(): Promise<Record<string, string>> {
 }
 
 describe('hostile API input', () => {
-  it('refuses every request of the corpus with a 4xx and a JSON error, writes nothing, and stays bounded in memory', async () => {
+  it('refuses every request of the corpus with a 4xx and a JSON error, writes nothing, and stays bounded in memory', async ({
+    admin,
+  }) => {
     const corpus = hostileRequests();
     expect(corpus.length).toBeGreaterThanOrEqual(200);
-    const before = await sourceTopicEnds();
+    const before = await sourceTopicEnds(admin);
     const rssBefore = process.memoryUsage().rss;
     const outcomes: { why: string; status: number; problem?: string }[] = [];
     for (const request of corpus) {
@@ -70,7 +68,7 @@ describe('hostile API input', () => {
     const failures = outcomes.filter((o) => o.problem);
     expect(failures).toEqual([]);
     expect(outcomes.filter((o) => o.status >= 500)).toEqual([]);
-    expect(await sourceTopicEnds()).toEqual(before);
+    expect(await sourceTopicEnds(admin)).toEqual(before);
     const grownMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
     console.log(`${corpus.length} hostile requests: all refused; RSS grew ${grownMb.toFixed(0)} MB`);
     expect(grownMb).toBeLessThan(300);

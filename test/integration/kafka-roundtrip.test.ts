@@ -3,8 +3,7 @@
  * produced with kafkajs (acks from all in-sync replicas), consumed back, unframed and validated.
  */
 import { execFileSync } from 'node:child_process';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject } from 'vitest';
 import { decode, encode } from '../../core/glue-wire-format';
 import { topicOfEvent, topics } from '../../core/topology';
 import { ensureTopics } from '../../lambdas/shared/topics';
@@ -12,20 +11,10 @@ import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId, localSchemaVersionId } from '../../schemas/registry';
 import { validateEvent } from '../../schemas/validator';
+import { kafkaTest } from '../support/fixtures';
 import { durableProducer, testKafka, unique } from '../support/kafka-clients';
 
-const brokers = inject('kafkaBrokers');
-let kafka: Kafka;
-let admin: Admin;
-
-beforeAll(async () => {
-  kafka = testKafka(brokers, 'roundtrip');
-  admin = kafka.admin();
-  await admin.connect();
-});
-afterAll(async () => {
-  await admin.disconnect();
-});
+const it = kafkaTest('roundtrip');
 
 describe('the broker under test', () => {
   it('is a kafka.Kafka JVM started by the test setup (unless KAFKA_BROKERS was given)', () => {
@@ -38,7 +27,7 @@ describe('the broker under test', () => {
     expect(command).toMatch(/java .*ParentWatch \d+ kafka\.Kafka /);
   });
 
-  it('speaks Kafka 4 (KRaft) and refuses to auto-create topics', async () => {
+  it('speaks Kafka 4 (KRaft) and refuses to auto-create topics', async ({ admin, brokers }) => {
     const { brokers: members, controller } = await admin.describeCluster();
     expect(members.length).toBeGreaterThanOrEqual(1);
     expect(controller).not.toBeNull();
@@ -56,7 +45,9 @@ describe('the broker under test', () => {
 });
 
 describe('topics from the topology', () => {
-  it('are all created, with their partitions and settings, and a second pass creates none', async () => {
+  it('are all created, with their partitions and settings, and a second pass creates none', async ({
+    admin,
+  }) => {
     await ensureTopics(admin);
     const again = await ensureTopics(admin);
     expect(again.created).toEqual([]);
@@ -80,7 +71,10 @@ describe('topics from the topology', () => {
 });
 
 describe('Glue-framed events end to end', () => {
-  it('arrive intact, in order per key, with their schema version id, and validate against their contract', async () => {
+  it('arrive intact, in order per key, with their schema version id, and validate against their contract', async ({
+    admin,
+    kafka,
+  }) => {
     await ensureTopics(admin);
     const run = unique('run');
     // Every user event example, several times over one key and over another, with this run's correlation id.

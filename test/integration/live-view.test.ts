@@ -6,41 +6,35 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import type { Kafka } from 'kafkajs';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { deadLetterFor, deadLetterMessage, PoisonRecord } from '../../core/dead-letter';
 import { decodeMskEvent } from '../../core/msk-event';
 import { eventRecord, schemaVersionIds } from '../../core/records';
 import { consumers, topics } from '../../core/topology';
-import type { SharedProducer } from '../../lambdas/shared/kafka';
 import { REDRIVEN_FROM_HEADER } from '../../local/cli/redrive';
 import { LocalRuntime } from '../../local/runtime';
 import type { Overview } from '../../local/view/overview';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';
 import { mskRecord } from '../fixtures/msk';
-import { durableProducer, readUntil, testKafka, testWriter, unique } from '../support/kafka-clients';
+import { kafkaTest } from '../support/fixtures';
+import { durableProducer, readUntil, unique } from '../support/kafka-clients';
 import { freePort } from '../support/runtime-process';
 
 /** Debian's package; CI installs it with `apt-get install -y chromium`. Never a downloaded browser. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = 'test-artifacts/live-view.png';
 
-const brokers = inject('kafkaBrokers');
+const it = kafkaTest('view-it');
 let runtime: LocalRuntime;
-let kafka: Kafka;
-let writer: SharedProducer;
 let browser: Browser | undefined;
 
-beforeAll(async () => {
-  kafka = testKafka(brokers, 'view-it');
-  writer = testWriter(brokers, 'view-it');
+it.beforeAll(async ({ brokers }) => {
   runtime = await LocalRuntime.start({ brokers, apiPort: await freePort() });
 }, 120_000);
-afterAll(async () => {
+it.afterAll(async () => {
   await browser?.close();
-  await writer?.disconnect();
   await runtime?.stop();
 });
 
@@ -105,7 +99,11 @@ describe('live view', () => {
     expect((await post('/admin', {})).status).toBe(404);
   });
 
-  it('shows topics, lag, an event and its derived event, dead letters, and re-drives one from the page', async () => {
+  it('shows topics, lag, an event and its derived event, dead letters, and re-drives one from the page', async ({
+    brokers,
+    kafka,
+    writer,
+  }) => {
     const chrome = await launchChromium();
     const run = unique('view');
 

@@ -2,25 +2,23 @@
  * `npm start`'s runtime end to end on the real broker: HTTP in, derived events and dead letters out,
  * through the same handlers and the local event-source mappings.
  */
-import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { decode } from '../../core/glue-wire-format';
 import { consumers, streams } from '../../core/topology';
 import { LocalRuntime } from '../../local/runtime';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
-import { durableProducer, readUntil, testKafka, unique } from '../support/kafka-clients';
+import { kafkaTest } from '../support/fixtures';
+import { durableProducer, readUntil, unique } from '../support/kafka-clients';
 import { freePort } from '../support/runtime-process';
 
-const brokers = inject('kafkaBrokers');
+const it = kafkaTest('runtime-it');
 let runtime: LocalRuntime;
-let kafka: Kafka;
 
-beforeAll(async () => {
-  kafka = testKafka(brokers, 'runtime-it');
+it.beforeAll(async ({ brokers }) => {
   runtime = await LocalRuntime.start({ brokers, apiPort: await freePort() });
 }, 120_000);
-afterAll(async () => {
+it.afterAll(async () => {
   await runtime?.stop();
 });
 
@@ -70,7 +68,9 @@ describe('local runtime', () => {
     expect(metrics).toContain('# TYPE handler_duration_seconds histogram');
   });
 
-  it('turns POST user_registered into welcome_email_sent with the source event as its cause', async () => {
+  it('turns POST user_registered into welcome_email_sent with the source event as its cause', async ({
+    kafka,
+  }) => {
     const correlationId = unique('welcome');
     const response = await post('/events/user', {
       ...eventExamples.user_registered[0],
@@ -92,7 +92,9 @@ describe('local runtime', () => {
     });
   });
 
-  it('runs every flow of the event-flows table (docs/architecture.md), including the ones chained through order-events', async () => {
+  it('runs every flow of the event-flows table (docs/architecture.md), including the ones chained through order-events', async ({
+    kafka,
+  }) => {
     const run = unique('flows');
     const expected: string[] = [];
     for (const stream of streams) {
@@ -121,7 +123,9 @@ describe('local runtime', () => {
     expect(seen.sort()).toEqual(expected.sort());
   });
 
-  it('dead-letters a poison record with its reason and still processes the records after it in its partition', async () => {
+  it('dead-letters a poison record with its reason and still processes the records after it in its partition', async ({
+    kafka,
+  }) => {
     const run = unique('poison');
     const producer = durableProducer(kafka);
     await producer.connect();

@@ -2,8 +2,7 @@
  * Poison records written straight into each consumed topic: each ends in `<topic>.dlq` with its reason
  * and its original bytes, its partition keeps flowing, and the records after it are processed.
  */
-import type { Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { decode, encode } from '../../core/glue-wire-format';
 import { eventRecord, schemaVersionIds } from '../../core/records';
 import { consumers, dlqOf, topicNamed } from '../../core/topology';
@@ -11,18 +10,17 @@ import { LocalRuntime } from '../../local/runtime';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';
-import { durableProducer, readUntil, testKafka, unique } from '../support/kafka-clients';
+import { kafkaTest } from '../support/fixtures';
+import { durableProducer, readUntil, unique } from '../support/kafka-clients';
 import { freePort } from '../support/runtime-process';
 
-const brokers = inject('kafkaBrokers');
+const it = kafkaTest('poison');
 let runtime: LocalRuntime;
-let kafka: Kafka;
 
-beforeAll(async () => {
-  kafka = testKafka(brokers, 'poison');
+it.beforeAll(async ({ brokers }) => {
   runtime = await LocalRuntime.start({ brokers, apiPort: await freePort() });
 }, 120_000);
-afterAll(async () => {
+it.afterAll(async () => {
   await runtime?.stop();
 });
 
@@ -34,7 +32,9 @@ function handledExample(topic: string): AnyEvent {
 }
 
 describe.each(consumers.map((c) => c.sourceTopic))('poison records on %s', (topic) => {
-  it('each goes to the dead-letter topic with its reason and bytes, and the partition keeps flowing', async () => {
+  it('each goes to the dead-letter topic with its reason and bytes, and the partition keeps flowing', async ({
+    kafka,
+  }) => {
     const run = unique('poison');
     const key = `${topicNamed(topic).key?.prefix}${run}`;
     const example = handledExample(topic);

@@ -2,8 +2,8 @@
  * The producer endpoint against the real broker: what it answers is where the records are, and they
  * carry the Glue header, the key and the headers; an unreachable Kafka gives 503.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { describe, expect } from 'vitest';
 import { decode } from '../../core/glue-wire-format';
 import { schemaVersionIds } from '../../core/records';
 import { handleRequest } from '../../lambdas/producer/producer';
@@ -13,27 +13,17 @@ import { eventExamples } from '../../schemas/examples';
 import type { EventOf } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
 import { apiRequest } from '../fixtures/api-gateway';
-import { testKafka, testWriter, unique } from '../support/kafka-clients';
+import { kafkaTest } from '../support/fixtures';
+import { unique } from '../support/kafka-clients';
 
-const brokers = inject('kafkaBrokers');
-let kafka: Kafka;
-let admin: Admin;
-let producer: SharedProducer;
+const it = kafkaTest('producer-it');
 
-beforeAll(async () => {
-  kafka = testKafka(brokers, 'producer-it');
-  admin = kafka.admin();
-  await admin.connect();
+it.beforeAll(async ({ admin }) => {
   await ensureTopics(admin);
-  producer = testWriter(brokers, 'producer-it');
-});
-afterAll(async () => {
-  await producer.disconnect();
-  await admin.disconnect();
 });
 
 /** The record at exactly `partition`/`offset` of `topic`. */
-async function recordAt(topic: string, partition: number, offset: string) {
+async function recordAt(kafka: Kafka, topic: string, partition: number, offset: string) {
   const consumer = kafka.consumer({ groupId: unique('at'), maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -51,7 +41,10 @@ async function recordAt(topic: string, partition: number, offset: string) {
 }
 
 describe('producer handler on the real broker', () => {
-  it('puts each accepted event at the partition and offset it answers, Glue-framed, keyed and with headers', async () => {
+  it('puts each accepted event at the partition and offset it answers, Glue-framed, keyed and with headers', async ({
+    kafka,
+    writer,
+  }) => {
     const run = unique('prod');
     const order = eventExamples.order_created[0] as EventOf<'order_created'>;
     const events = Array.from({ length: 20 }, (_, i) => ({
@@ -63,7 +56,7 @@ describe('producer handler on the real broker', () => {
     const response = await handleRequest(
       apiRequest({ stream: 'order', batch: true, body: JSON.stringify({ events }) }),
       {
-        writer: producer,
+        writer,
         schemaVersionIds: schemaVersionIds(undefined),
       },
     );
@@ -74,7 +67,7 @@ describe('producer handler on the real broker', () => {
     expect(results).toHaveLength(20);
     for (const [i, result] of results.entries()) {
       if (i % 4 !== 0) continue; // a sample keeps the test quick
-      const message = await recordAt(result.topic, result.partition, result.offset);
+      const message = await recordAt(kafka, result.topic, result.partition, result.offset);
       const { schemaVersionId, payload } = decode(message.value as Buffer);
       expect(contractOfLocalSchemaVersionId(schemaVersionId)).toBe('order_created');
       expect(JSON.parse(payload.toString())).toEqual(events[i]);

@@ -6,15 +6,14 @@
  * mapping accepts it (it is Glue-framed again) and the handler processes it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Admin } from 'kafkajs';
+import { describe, expect } from 'vitest';
 import { decode, looksFramed } from '../../core/glue-wire-format';
 import type { MskEvent, MskRecord } from '../../core/msk-event';
 import { contractOfSchemaVersionId, eventRecord, schemaVersionIds } from '../../core/records';
 import { type ConsumerSpec, consumers, type TopicSpec, topicNamed } from '../../core/topology';
 import { processBatch } from '../../lambdas/consumers/consumer';
 import { derivers } from '../../lambdas/consumers/flows';
-import type { SharedProducer } from '../../lambdas/shared/kafka';
 import { ensureTopics } from '../../lambdas/shared/topics';
 import { type ConnectedOps, connectOps, opsSettings } from '../../local/cli/clients';
 import { markerTopicOf } from '../../local/cli/dead-letters';
@@ -23,27 +22,20 @@ import { LocalEventSourceMapping } from '../../local/esm/poller';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
-import { durableProducer, readUntil, testKafka, testWriter, unique } from '../support/kafka-clients';
+import { kafkaTest } from '../support/fixtures';
+import { durableProducer, readUntil, testKafka, unique } from '../support/kafka-clients';
 
-const brokers = inject('kafkaBrokers');
-let kafka: Kafka;
-let admin: Admin;
-let writer: SharedProducer;
+const it = kafkaTest('redrive-json');
 let ops: ConnectedOps;
 let mapping: LocalEventSourceMapping | undefined;
 
-beforeAll(async () => {
-  kafka = testKafka(brokers, 'redrive-json');
-  admin = kafka.admin();
-  await admin.connect();
-  writer = testWriter(brokers, 'redrive-json');
+it.beforeAll(async ({ brokers }) => {
   ops = await connectOps(opsSettings({ KAFKA_BROKERS: brokers }));
 });
-afterAll(async () => {
+// afterAll hooks run before the file fixtures close: the mapping stops before its writer does.
+it.afterAll(async () => {
   await mapping?.stop();
   await ops?.close();
-  await writer?.disconnect();
-  await admin?.disconnect();
 });
 
 const ids = schemaVersionIds(undefined);
@@ -56,10 +48,10 @@ async function until(what: string, condition: () => Promise<boolean> | boolean, 
   }
 }
 
-const recordsIn = async (topic: string) =>
+const recordsIn = async (admin: Admin, topic: string) =>
   (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
 
-async function committedAll(spec: ConsumerSpec): Promise<boolean> {
+async function committedAll(admin: Admin, spec: ConsumerSpec): Promise<boolean> {
   const [ends, [committed]] = await Promise.all([
     admin.fetchTopicOffsets(spec.sourceTopic),
     admin.fetchOffsets({ groupId: spec.mapping.consumerGroupId, topics: [spec.sourceTopic] }),
@@ -68,7 +60,12 @@ async function committedAll(spec: ConsumerSpec): Promise<boolean> {
 }
 
 describe('re-driving a dead letter the handler wrote', () => {
-  it('is accepted by the mapping’s schema validation and processed once the cause is fixed', async () => {
+  it('is accepted by the mapping’s schema validation and processed once the cause is fixed', async ({
+    admin,
+    brokers,
+    kafka,
+    writer,
+  }) => {
     const userConsumer = consumers.find((c) => c.name === 'user-consumer') as ConsumerSpec;
     const name = unique('redrive-json');
     const source: TopicSpec = { ...topicNamed('user-events'), name, partitions: 1 };
@@ -134,8 +131,11 @@ describe('re-driving a dead letter the handler wrote', () => {
       await producer.send({ topic: name, acks: -1, messages: [{ ...message, partition: 0 }] });
       await producer.disconnect();
 
-      await until('the handler dead-letters the record', async () => (await recordsIn(dlq.name)) === 1);
-      await until('the mapping commits it', () => committedAll(mappingSpec));
+      await until(
+        'the handler dead-letters the record',
+        async () => (await recordsIn(admin, dlq.name)) === 1,
+      );
+      await until('the mapping commits it', () => committedAll(admin, mappingSpec));
       expect(delivered).toHaveLength(1);
       const [letterRecord] = await readUntil(kafka, [dlq.name], () => true, 1);
       const letter = JSON.parse(String(letterRecord?.message.value)) as DeadLetter;
@@ -151,8 +151,11 @@ describe('re-driving a dead letter the handler wrote', () => {
       expect(result.redriven).toHaveLength(1);
       expect(result.skipped).toEqual([]);
 
-      await until('the mapping reaches the re-driven record', async () => (await recordsIn(name)) === 2);
-      await until('the mapping commits it', () => committedAll(mappingSpec));
+      await until(
+        'the mapping reaches the re-driven record',
+        async () => (await recordsIn(admin, name)) === 2,
+      );
+      await until('the mapping commits it', () => committedAll(admin, mappingSpec));
       // Not dead-lettered again (on the old re-drive: DESERIALIZATION_ERROR, the value was not Glue-framed).
       const letters = await readUntil(kafka, [dlq.name], () => true, 2, 2000);
       expect(

@@ -4,22 +4,18 @@
  */
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from 'kafkajs';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { decode } from '../../core/glue-wire-format';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';
-import { readUntil, testKafka, unique } from '../support/kafka-clients';
+import { kafkaTest } from '../support/fixtures';
+import { readUntil, unique } from '../support/kafka-clients';
 import { freePort, startRuntimeProcess } from '../support/runtime-process';
 
-const brokers = inject('kafkaBrokers');
-let kafka: Kafka;
-beforeAll(() => {
-  kafka = testKafka(brokers, 'runtime-process');
-});
+const it = kafkaTest('runtime-process');
 
 describe('npm start', () => {
-  it('refuses a taken API port with one clear line and exit status 1', async () => {
+  it('refuses a taken API port with one clear line and exit status 1', async ({ brokers }) => {
     const taken = createServer();
     const port = await new Promise<number>((resolve) =>
       taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)),
@@ -44,7 +40,10 @@ describe('npm start', () => {
     );
   });
 
-  it('loses nothing accepted when killed with SIGKILL mid-stream and started again', async () => {
+  it('loses nothing accepted when killed with SIGKILL mid-stream and started again', async ({
+    brokers,
+    kafka,
+  }) => {
     const apiPort = await freePort();
     const env = { KAFKA_BROKERS: brokers, API_PORT: String(apiPort) };
     const run = unique('restart');

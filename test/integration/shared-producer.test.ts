@@ -3,15 +3,16 @@
  * share the next produce request, yet each caller learns exactly where its own records went, order
  * per partition is the callers' order, and one caller's refused batch does not fail the others.
  */
-import type { Admin, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Admin } from 'kafkajs';
+import { describe, expect, inject } from 'vitest';
 import { createKafka, type OutgoingMessage, SharedProducer } from '../../lambdas/shared/kafka';
 import { freePort } from '../../local/kafka/broker';
-import { readUntil, testKafka, unique } from '../support/kafka-clients';
+import { kafkaTest } from '../support/fixtures';
+import { readUntil, unique } from '../support/kafka-clients';
 
+const it = kafkaTest('sp-it');
 const brokers = inject('kafkaBrokers');
-let kafka: Kafka;
-let admin: Admin;
+// The writers under test, each with its own options (the `writer` fixture is the functions' default).
 const writers: SharedProducer[] = [];
 
 function writer(
@@ -32,7 +33,7 @@ function writer(
   return w;
 }
 
-async function topic(partitions: number, config: Record<string, string> = {}): Promise<string> {
+async function topic(admin: Admin, partitions: number, config: Record<string, string> = {}): Promise<string> {
   const name = unique('coalesce');
   await admin.createTopics({
     waitForLeaders: true,
@@ -55,19 +56,16 @@ const message = (caller: number, i: number, partition?: number): OutgoingMessage
   ...(partition === undefined ? {} : { partition }),
 });
 
-beforeAll(async () => {
-  kafka = testKafka(brokers, 'sp-it');
-  admin = kafka.admin();
-  await admin.connect();
-});
-afterAll(async () => {
+it.afterAll(async () => {
   await Promise.all(writers.map((w) => w.disconnect()));
-  await admin.disconnect();
 });
 
 describe('SharedProducer coalescing', () => {
-  it('merges concurrent batches into fewer sends and gives each caller the offsets of its own records', async () => {
-    const name = await topic(3);
+  it('merges concurrent batches into fewer sends and gives each caller the offsets of its own records', async ({
+    admin,
+    kafka,
+  }) => {
+    const name = await topic(admin, 3);
     const w = writer();
     const callers = 24;
     // Each caller writes 1 to 5 records spread over the partitions, all sent at once.
@@ -99,8 +97,8 @@ describe('SharedProducer coalescing', () => {
     });
   });
 
-  it('keeps per-partition order in the order send was called', async () => {
-    const name = await topic(1);
+  it('keeps per-partition order in the order send was called', async ({ admin, kafka }) => {
+    const name = await topic(admin, 1);
     const w = writer();
     await Promise.all(
       Array.from({ length: 30 }, (_, c) => w.send([{ topic: name, messages: [message(c, 0, 0)] }])),
@@ -111,8 +109,8 @@ describe('SharedProducer coalescing', () => {
     );
   });
 
-  it('sends a batch left to the partitioner on its own, with kafkajs metadata', async () => {
-    const name = await topic(2);
+  it('sends a batch left to the partitioner on its own, with kafkajs metadata', async ({ admin, kafka }) => {
+    const name = await topic(admin, 2);
     const w = writer();
     const results = await Promise.all([
       w.send([{ topic: name, messages: [message(0, 0, 0)] }]),
@@ -127,8 +125,8 @@ describe('SharedProducer coalescing', () => {
     expect((await readUntil(kafka, [name], () => true, 5)).length).toBe(5);
   });
 
-  it('does not merge past maxMergedBytes', async () => {
-    const name = await topic(1);
+  it('does not merge past maxMergedBytes', async ({ admin }) => {
+    const name = await topic(admin, 1);
     const w = writer({ maxMergedBytes: 1 });
     await Promise.all(
       Array.from({ length: 6 }, (_, c) => w.send([{ topic: name, messages: [message(c, 0, 0)] }])),
@@ -136,8 +134,11 @@ describe('SharedProducer coalescing', () => {
     expect(w.stats).toEqual({ sends: 6, batches: 6 });
   });
 
-  it('a batch the broker refuses fails its caller only; the others merged with it are written', async () => {
-    const name = await topic(1, { 'max.message.bytes': '2048' });
+  it('a batch the broker refuses fails its caller only; the others merged with it are written', async ({
+    admin,
+    kafka,
+  }) => {
+    const name = await topic(admin, 1, { 'max.message.bytes': '2048' });
     const w = writer({ sendTimeoutMs: 5000 });
     const big: OutgoingMessage = { key: 'big', value: Buffer.alloc(8192, 1), partition: 0 };
     const outcomes = await Promise.allSettled([
@@ -154,8 +155,8 @@ describe('SharedProducer coalescing', () => {
     );
   });
 
-  it('fails a caller whose partition is not acknowledged, and only that caller', async () => {
-    const name = await topic(2);
+  it('fails a caller whose partition is not acknowledged, and only that caller', async ({ admin }) => {
+    const name = await topic(admin, 2);
     const w = writer();
     const outcomes = await Promise.allSettled([
       w.send([{ topic: name, messages: [message(0, 0, 0)] }]),
@@ -194,8 +195,11 @@ describe('SharedProducer idempotence (docs/architecture.md, "Producer API")', ()
   const producerIdOf = (m: { message: unknown }) =>
     (m.message as { batchContext?: { producerId?: string } }).batchContext?.producerId;
 
-  it('writes under one producer id per session, and under a new one after the producer is reset', async () => {
-    const name = await topic(1);
+  it('writes under one producer id per session, and under a new one after the producer is reset', async ({
+    admin,
+    kafka,
+  }) => {
+    const name = await topic(admin, 1);
     const w = writer();
     await w.send([{ topic: name, messages: [message(0, 0, 0)] }]);
     await w.send([{ topic: name, messages: [message(0, 1, 0)] }]);

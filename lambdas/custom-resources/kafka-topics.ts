@@ -17,13 +17,15 @@
  *   deletion); the topics are deleted then. A cluster that cannot be reached does not block the
  *   deletion: it is being deleted with the same stack.
  *
- * The response goes to the pre-signed `ResponseURL` (the custom resource protocol,
- * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-responses.html), before the
- * function's own timeout, so a hung broker fails the deployment instead of stalling it for an hour.
+ * It is the onEvent handler of CDK's provider framework (`custom_resources.Provider`): it returns
+ * `{ PhysicalResourceId, Data }` or throws, and the framework's function answers CloudFormation on the
+ * pre-signed `ResponseURL`, with the error's message as the reason of a failure; a hung broker ends in
+ * this function's timeout, which the framework reports as a failure too, so the deployment fails
+ * instead of stalling for an hour ("return data for success, or throw an exception for failure. Do not
+ * post the success or failure of your custom resource to an HTTPS URL",
+ * https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.custom_resources-readme.html#provider-framework).
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { type KafkaSettings, readEnvironment } from '../../core/env';
 import type { KafkaTopicsProperties, TopicSettings } from '../../core/topic-resource';
 import { type TopicSpec, topicConfig, topicForCluster } from '../../core/topology';
@@ -32,17 +34,6 @@ export type { KafkaTopicsProperties, TopicSettings } from '../../core/topic-reso
 
 import { type KafkaAdmin as Admin, createKafka } from '../shared/kafka';
 import { ensureTopics } from '../shared/topics';
-
-/** The response document CloudFormation expects. */
-export interface CustomResourceResponse {
-  readonly Status: 'SUCCESS' | 'FAILED';
-  readonly Reason?: string;
-  readonly PhysicalResourceId: string;
-  readonly StackId: string;
-  readonly RequestId: string;
-  readonly LogicalResourceId: string;
-  readonly Data?: Record<string, string>;
-}
 
 /** The admin operations the resource uses (a kafkajs Admin has them all). */
 export type TopicsAdmin = Pick<
@@ -151,18 +142,28 @@ export function physicalIdOf(event: CloudFormationCustomResourceEvent): string {
   return `kafka-topics:${(event.ResourceProperties as unknown as KafkaTopicsProperties).ClusterArn}`;
 }
 
-/** Handles one custom resource event and returns the response to send; never throws. */
+/**
+ * What the onEvent handler returns to the provider framework, which answers CloudFormation with it
+ * (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.custom_resources-readme.html#handling-lifecycle-events-onevent).
+ */
+export interface OnEventResponse {
+  readonly PhysicalResourceId: string;
+  readonly Data: Record<string, string>;
+}
+
+/** The error the framework reports as the resource's failure reason (CloudFormation shows it). */
+const failure = (reason: string) => new Error(reason.slice(0, 1000));
+
+/**
+ * Handles one custom resource event: returns the physical id and the data on success, throws (the
+ * reason as the message) on failure; a Delete that cannot reach the cluster succeeds.
+ */
 export async function handleEvent(
   event: CloudFormationCustomResourceEvent,
   deps: KafkaTopicsDeps,
-): Promise<CustomResourceResponse> {
+): Promise<OnEventResponse> {
   const props = event.ResourceProperties as unknown as KafkaTopicsProperties;
-  const base = {
-    PhysicalResourceId: physicalIdOf(event),
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-  };
+  const PhysicalResourceId = physicalIdOf(event);
   let admin: TopicsAdmin | undefined;
   try {
     const topics = parseTopics(props.Topics);
@@ -178,68 +179,38 @@ export async function handleEvent(
     if (event.RequestType === 'Delete') {
       const deleted = await deleteTopics(admin, topics);
       deps.log('topics deleted', { topics: deleted });
-      return { ...base, Status: 'SUCCESS', Data: { Deleted: deleted.join(',') } };
+      return { PhysicalResourceId, Data: { Deleted: deleted.join(',') } };
     }
-    return { ...base, Status: 'SUCCESS', Data: await applyTopics(admin, topics, deps.log) };
+    return { PhysicalResourceId, Data: await applyTopics(admin, topics, deps.log) };
   } catch (error) {
     const reason = (error as Error).message ?? String(error);
     deps.log(`${event.RequestType} failed`, { error: reason });
     // The cluster goes with the stack: topics that cannot be deleted must not keep the stack alive.
     if (event.RequestType === 'Delete')
-      return { ...base, Status: 'SUCCESS', Reason: `topics not deleted: ${reason}`.slice(0, 1000) };
-    return { ...base, Status: 'FAILED', Reason: reason.slice(0, 1000) };
+      return {
+        PhysicalResourceId,
+        Data: { Deleted: '', NotDeleted: `topics not deleted: ${reason}`.slice(0, 1000) },
+      };
+    throw failure(reason);
   } finally {
     await admin?.disconnect().catch(() => {});
   }
 }
 
-/** PUTs the response to CloudFormation's pre-signed URL (no content type: it is not signed). */
-export function sendResponse(url: string, response: CustomResourceResponse): Promise<void> {
-  const body = Buffer.from(JSON.stringify(response), 'utf8');
-  const target = new URL(url);
-  const request = target.protocol === 'http:' ? httpRequest : httpsRequest;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      target,
-      { method: 'PUT', headers: { 'content-type': '', 'content-length': body.length } },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          (res.statusCode ?? 500) < 300
-            ? resolve()
-            : reject(new Error(`the response URL answered ${res.statusCode}`)),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const log: KafkaTopicsDeps['log'] = (message, details) =>
   console.log(JSON.stringify({ level: 'INFO', message, ...details }));
 
-export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
+/**
+ * The onEvent handler of the provider framework (lib/constructs/kafka-admin-topics.ts): the framework
+ * invokes it synchronously, answers CloudFormation on the response URL, and reports a thrown error,
+ * or this function's timeout, as the resource's failure.
+ */
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> {
   log('event', { requestType: event.RequestType, logicalResourceId: event.LogicalResourceId });
-  const base = {
-    PhysicalResourceId: physicalIdOf(event),
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-  };
-  // Answer before Lambda ends the invocation, whatever the brokers do.
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<CustomResourceResponse>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ ...base, Status: 'FAILED', Reason: 'the Kafka cluster did not answer in time' }),
-      Math.max(1_000, context.getRemainingTimeInMillis() - 10_000),
-    );
+  const response = await handleEvent(event, {
+    admin: (settings) => createKafka(settings).admin(),
+    log,
   });
-  const response = await Promise.race([
-    handleEvent(event, { admin: (settings) => createKafka(settings).admin(), log }),
-    deadline,
-  ]);
-  clearTimeout(timer);
-  log('response', { status: response.Status, reason: response.Reason, data: response.Data });
-  await sendResponse(event.ResponseURL, response);
+  log('response', { ...response });
+  return response;
 }

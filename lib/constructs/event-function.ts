@@ -83,6 +83,11 @@ export interface EventFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Why the function needs no dead-letter queue (cdk-nag Serverless-LambdaDLQ): who invokes it, and
+   * where failures go. @default invoked synchronously by API Gateway or an MSK event-source mapping
+   */
+  readonly noDeadLetterQueueReason?: string;
 }
 
 const ec2Arn = (scope: Construct, resource: string, name: string) =>
@@ -276,9 +281,10 @@ export class EventFunction extends Construct {
     acknowledge(
       this.function,
       'Serverless-LambdaDLQ',
-      'The function is invoked synchronously only (API Gateway proxy integration or an MSK event-source mapping), ' +
-        "so an asynchronous-invocation DLQ would never receive anything. Failed records go to the mapping's " +
-        'on-failure Kafka topic (<topic>.dlq); failed requests are answered with an error status.',
+      props.noDeadLetterQueueReason ??
+        'The function is invoked synchronously only (API Gateway proxy integration or an MSK event-source mapping), ' +
+          "so an asynchronous-invocation DLQ would never receive anything. Failed records go to the mapping's " +
+          'on-failure Kafka topic (<topic>.dlq); failed requests are answered with an error status.',
     );
   }
 }

@@ -3,8 +3,9 @@
  * (lambdas/custom-resources/kafka-topics.ts): for a deployment target whose CloudFormation has no
  * AWS::MSK::Topic (lib/target.ts; LocalStack). Topics (lib/constructs/topics.ts) is the AWS way.
  *
- * - The function runs in the VPC's private subnets with its own security group, which the brokers
- *   admit like the functions'; it is bundled by the project's esbuild like every function.
+ * - The handler is an EventFunction like every function of the system (same runtime, bundling, log
+ *   group and key, execution role, tracing and acknowledgements), in the VPC's private subnets with its
+ *   own security group, which the brokers admit like the functions'.
  * - The brokers come from the same GetBootstrapBrokers lookup the functions use (BootstrapBrokers),
  *   for the listener of the cluster's client authentication, and the auth mode is a property: the
  *   handler connects as the functions do.
@@ -13,12 +14,15 @@
  * - Removal policy as for AWS::MSK::Topic: RETAIN keeps the resource (and the topics) out of a stack
  *   deletion, DESTROY (`destroyOnRemoval=true`) deletes the topics.
  *
- * CloudFormation invokes the function directly (its ARN is the service token) and the function answers
- * on the pre-signed response URL itself, so there is no provider framework. In AWS that URL is in
- * Amazon S3: the private subnets would need a NAT gateway or an S3 gateway endpoint to reach it.
+ * CDK's provider framework (`custom_resources.Provider`) stands between CloudFormation and the handler:
+ * its function invokes the handler, answers on the pre-signed response URL and turns a thrown error or
+ * the handler's timeout into a failure
+ * (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.custom_resources-readme.html#provider-framework).
+ * That function only calls the Lambda API and the response URL (in Amazon S3), so it runs outside the
+ * VPC; only the handler talks to the brokers. It logs to a log group of its own (retention and key as
+ * every log group) and has a role of its own whose only policy is written here.
  */
-import { join } from 'node:path';
-import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import {
   type ISecurityGroup,
   type IVpc,
@@ -28,26 +32,21 @@ import {
 } from 'aws-cdk-lib/aws-ec2';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { type KafkaTopicsProperties, topicSettings } from '../../core/topic-resource';
 import type { TopicSpec } from '../../core/topology';
 
 export { topicSettings } from '../../core/topic-resource';
 
-import { functionBundling } from '../bundling';
+import type { LogLevel } from '../config';
 import type { KafkaClientAuth } from '../target';
 import { BootstrapBrokers } from './bootstrap-brokers';
-import {
-  anyNetworkInterfaceArn,
-  HANDLER_EXPORT,
-  PROJECT_ROOT,
-  vpcNetworkInterfaceStatements,
-} from './event-function';
+import { EventFunction } from './event-function';
 import type { KafkaClusterRef } from './kafka-access';
-import { acknowledge, acknowledgeWildcardResource } from './nag';
+import { acknowledge } from './nag';
 
 /** The custom resource's handler source, relative to the project root. */
 export const KAFKA_TOPICS_ENTRY = 'lambdas/custom-resources/kafka-topics.ts';
@@ -64,8 +63,11 @@ export interface KafkaAdminTopicsProps {
   /** The brokers' security group, which admits the function's on `brokerPort`. */
   readonly brokerSecurityGroup: ISecurityGroup;
   readonly brokerPort: number;
+  /** Powertools settings of the handler, as every function has them. */
+  readonly logLevel: LogLevel;
+  readonly metricsNamespace: string;
   readonly logRetention: RetentionDays;
-  /** Encrypts its log group (lib/constructs/log-key.ts). @default CloudWatch Logs' own encryption */
+  /** Encrypts its log groups (lib/constructs/log-key.ts). @default CloudWatch Logs' own encryption */
   readonly logKey?: IKey;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
@@ -74,7 +76,11 @@ export interface KafkaAdminTopicsProps {
 }
 
 export class KafkaAdminTopics extends Construct {
-  readonly function: NodejsFunction;
+  /** The handler: the provider framework's onEvent handler. */
+  readonly handler: EventFunction;
+  readonly provider: Provider;
+  /** The provider framework's function, which CloudFormation invokes (the service token). */
+  readonly frameworkFunction: LambdaFunction;
   readonly resource: CustomResource;
   readonly securityGroup: SecurityGroup;
   readonly bootstrapBrokers: BootstrapBrokers;
@@ -106,83 +112,113 @@ export class KafkaAdminTopics extends Construct {
       'Kafka to the brokers',
     );
 
-    // No fixed name: the function logs here through its LoggingConfig, and a retained log group of a
-    // fixed name would make the next deployment fail.
-    const logGroup = new LogGroup(this, 'Logs', {
+    // The Kafka APIs of topic management on an IAM-authenticated cluster (the actions AWS::MSK::Topic
+    // needs, docs/deploy.md "Before the first deployment").
+    const statements =
+      props.clientAuthentication === 'iam'
+        ? [
+            new PolicyStatement({
+              sid: 'KafkaConnect',
+              actions: ['kafka-cluster:Connect'],
+              resources: [props.cluster.clusterArn],
+            }),
+            new PolicyStatement({
+              sid: 'KafkaManageTopics',
+              actions: [
+                'kafka-cluster:CreateTopic',
+                'kafka-cluster:DescribeTopic',
+                'kafka-cluster:AlterTopic',
+                'kafka-cluster:DescribeTopicDynamicConfiguration',
+                'kafka-cluster:AlterTopicDynamicConfiguration',
+                'kafka-cluster:DeleteTopic',
+              ],
+              resources: props.topics.map((t) => props.cluster.topicArn(t.name)),
+            }),
+          ]
+        : [];
+    this.handler = new EventFunction(this, 'Handler', {
+      functionName,
+      entry: KAFKA_TOPICS_ENTRY,
+      description:
+        'CloudFormation custom resource (provider framework onEvent): creates the Kafka topics of the topology with an admin client.',
+      memorySize: 256,
+      // The framework reports the handler's timeout as the resource's failure.
+      timeout: Duration.minutes(5),
+      vpc: props.vpc,
+      subnets: props.subnets,
+      securityGroups: [this.securityGroup],
+      serviceName: 'kafka-topics',
+      logLevel: props.logLevel,
+      metricsNamespace: props.metricsNamespace,
+      environment: {},
+      statements,
+      logRetention: props.logRetention,
+      logKey: props.logKey,
+      logRemovalPolicy: props.logRemovalPolicy,
+      noDeadLetterQueueReason:
+        "The provider framework's function invokes this handler synchronously (RequestResponse) and answers " +
+        'CloudFormation with its result or error: a failure fails the deployment with its reason, and a ' +
+        'dead-letter queue would hold requests nothing re-drives.',
+    });
+
+    // The framework's function: its log group and its role, as every function has its own.
+    const frameworkLogs = new LogGroup(this, 'ProviderLogs', {
       retention: props.logRetention,
       encryptionKey: props.logKey,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
-    const subnetIds = props.vpc.selectSubnets(props.subnets).subnetIds;
-    const statements = [
-      new PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-      // X-Ray has no resource-level permissions.
-      new PolicyStatement({
-        sid: 'WriteTraces',
-        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-        resources: ['*'],
-      }),
-      ...vpcNetworkInterfaceStatements(this, subnetIds, [this.securityGroup.securityGroupId]),
-    ];
-    if (props.clientAuthentication === 'iam') {
-      // The Kafka APIs of topic management on an IAM-authenticated cluster (the actions AWS::MSK::Topic
-      // needs, docs/deploy.md "Before the first deployment").
-      statements.push(
-        new PolicyStatement({
-          sid: 'KafkaConnect',
-          actions: ['kafka-cluster:Connect'],
-          resources: [props.cluster.clusterArn],
-        }),
-        new PolicyStatement({
-          sid: 'KafkaManageTopics',
-          actions: [
-            'kafka-cluster:CreateTopic',
-            'kafka-cluster:DescribeTopic',
-            'kafka-cluster:AlterTopic',
-            'kafka-cluster:DescribeTopicDynamicConfiguration',
-            'kafka-cluster:AlterTopicDynamicConfiguration',
-            'kafka-cluster:DeleteTopic',
-          ],
-          resources: props.topics.map((t) => props.cluster.topicArn(t.name)),
-        }),
-      );
-    }
-    const role = new Role(this, 'Role', {
+    const handlerArn = this.handler.function.functionArn;
+    const frameworkRole = new Role(this, 'ProviderRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${functionName}`,
-      inlinePolicies: { Execution: new PolicyDocument({ statements }) },
-    });
-
-    this.function = new NodejsFunction(this, 'Function', {
-      functionName,
-      description:
-        'CloudFormation custom resource: creates the Kafka topics of the topology with an admin client.',
-      entry: join(PROJECT_ROOT, KAFKA_TOPICS_ENTRY),
-      handler: HANDLER_EXPORT,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: 256,
-      // The handler answers CloudFormation 10 s before this, whatever the brokers do.
-      timeout: Duration.minutes(5),
-      vpc: props.vpc,
-      vpcSubnets: props.subnets,
-      securityGroups: [this.securityGroup],
-      allowPublicSubnet: false,
-      role: role.withoutPolicyUpdates(),
-      tracing: Tracing.ACTIVE,
-      logGroup,
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
-      bundling: {
-        ...functionBundling,
-        assetHash: Stack.of(this).bundlingRequired ? undefined : `unbundled-${functionName}`,
+      description: `Execution role of the provider framework of ${functionName}`,
+      inlinePolicies: {
+        Execution: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              sid: 'WriteOwnLogs',
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [frameworkLogs.logGroupArn],
+            }),
+            // What the framework grants itself on the handler (Provider.addPermissions: lambda:InvokeFunction
+            // and lambda:GetFunction), on the function it invokes by its unqualified ARN only.
+            new PolicyStatement({
+              sid: 'InvokeHandler',
+              actions: ['lambda:InvokeFunction', 'lambda:GetFunction'],
+              resources: [handlerArn],
+            }),
+          ],
+        }),
       },
     });
+    this.provider = new Provider(this, 'Provider', {
+      onEventHandler: this.handler.function,
+      // Its grants would widen the role; they are the statement above.
+      frameworkOnEventRole: frameworkRole.withoutPolicyUpdates(),
+      logGroup: frameworkLogs,
+    });
+    this.frameworkFunction = this.provider.node.findChild('framework-onEvent') as LambdaFunction;
+    // The framework's function is CDK's code with CDK's settings (runtime: the latest Node.js CDK knows,
+    // 15-minute timeout); what cdk-nag's Serverless pack asks of it beyond that is acknowledged here.
+    acknowledge(
+      this.frameworkFunction,
+      'Serverless-LambdaDLQ',
+      'CloudFormation invokes the provider framework asynchronously with a response URL ' +
+        '(https://docs.aws.amazon.com/lambda/latest/dg/services-cloudformation.html), and the framework answers on ' +
+        'that URL whatever the handler does (its result, its error or its timeout): a failure fails the deployment ' +
+        'with its reason, and a dead-letter queue would hold requests nothing re-drives.',
+    );
+    acknowledge(
+      this.frameworkFunction,
+      'Serverless-LambdaTracing',
+      "CDK's provider framework has no X-Ray instrumentation: its one step is a synchronous invocation of the " +
+        'handler, which is actively traced (EventFunction), and it logs each request and answer to its own log group.',
+    );
+    acknowledge(
+      this.frameworkFunction,
+      'Serverless-LambdaDefaultMemorySize',
+      "CDK sets the provider framework's function and leaves its memory at Lambda's default of 128 MB: it waits on " +
+        'one invocation of the handler and sends a response of a few KB, which the default is enough for.',
+    );
 
     const properties: KafkaTopicsProperties = {
       ClusterArn: props.cluster.clusterArn,
@@ -191,37 +227,10 @@ export class KafkaAdminTopics extends Construct {
       Topics: JSON.stringify(props.topics.map(topicSettings)),
     };
     this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: this.function.functionArn,
+      serviceToken: this.provider.serviceToken,
       resourceType: 'Custom::KafkaTopics',
       properties: { ...properties },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-
-    acknowledge(
-      role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'Only actions without resource-level permissions are on "*": xray:PutTraceSegments/PutTelemetryRecords ' +
-        '(https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html) and ' +
-        "ec2:Describe* for Lambda's VPC networking (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).",
-    );
-    acknowledgeWildcardResource(
-      role,
-      anyNetworkInterfaceArn(this),
-      'Lambda names the network interfaces it creates and deletes for the function, so their ids cannot be ' +
-        "listed; creation is limited to this VPC's subnets and the function's security group " +
-        '(https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).',
-    );
-    acknowledge(
-      role,
-      'Serverless-LambdaStarPermissions',
-      "The role's wildcards are the ones acknowledged for AwsSolutions-IAM5 on it: X-Ray and EC2 actions without " +
-        'resource-level permissions, and the network interfaces Lambda manages for the function.',
-    );
-    acknowledge(
-      this.function,
-      'Serverless-LambdaDLQ',
-      'CloudFormation invokes this custom-resource function and waits for the answer it sends to the response ' +
-        'URL: a failure fails the deployment with its reason, and a dead-letter queue would hold requests nothing re-drives.',
-    );
   }
 }

@@ -116,6 +116,8 @@ export class KafkaStack extends Stack {
           subnets: this.network.privateSubnets,
           brokerSecurityGroup: this.network.brokerSecurityGroup,
           brokerPort: KAFKA_IAM_PORT,
+          logLevel: config.observability.logLevel,
+          metricsNamespace: config.observability.metricsNamespace,
           logRetention,
           logKey: this.logKey.key,
           logRemovalPolicy: removalPolicy,

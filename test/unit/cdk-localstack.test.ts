@@ -3,7 +3,8 @@
  * compared with the AWS target's, resource by resource and property by property. Every difference
  * must be one the allow-list below names, every entry of the allow-list must occur, and each entry's
  * row is in the differences table of docs/localstack.md ("What differs from AWS"): the test, the docs and lib/target.ts say the
- * same thing. Also the topics custom resource's handler, against a fake Kafka admin client.
+ * same thing. Also the topics custom resource's handler (the provider framework's onEvent handler),
+ * against a fake Kafka admin client.
  * Bundling is skipped: the templates are what is compared (`npx cdk synth -c target=localstack`
  * bundles for real).
  */
@@ -15,10 +16,9 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { consumers, topics } from '../../core/topology';
 import {
-  type CustomResourceResponse,
   handleEvent,
+  handler,
   type KafkaTopicsDeps,
-  sendResponse,
   type TopicSettings,
   type TopicsAdmin,
 } from '../../lambdas/custom-resources/kafka-topics';
@@ -206,9 +206,14 @@ const ALLOWED: readonly Allowed[] = [
   ...(
     [
       ['Custom::KafkaTopics', /^Topics[0-9A-F]{8}$/],
-      ['AWS::Lambda::Function', /^TopicsFunction/],
-      ['AWS::IAM::Role', /^TopicsRole/],
-      ['AWS::Logs::LogGroup', /^TopicsLogs/],
+      // The handler, an EventFunction: its function, role and log group.
+      ['AWS::Lambda::Function', /^TopicsHandlerFunction/],
+      ['AWS::IAM::Role', /^TopicsHandlerRole/],
+      ['AWS::Logs::LogGroup', /^TopicsHandlerLogs/],
+      // CDK's provider framework in front of it: its function, and the role and log group given to it.
+      ['AWS::Lambda::Function', /^TopicsProviderframeworkonEvent/],
+      ['AWS::IAM::Role', /^TopicsProviderRole/],
+      ['AWS::Logs::LogGroup', /^TopicsProviderLogs/],
       ['AWS::EC2::SecurityGroup', /^TopicsSecurityGroup/],
       ['AWS::EC2::SecurityGroupEgress', /^TopicsSecurityGroupto/],
       ['AWS::EC2::SecurityGroupIngress', /^NetworkBrokerSecurityGroupfrom.*TopicsSecurityGroup/],
@@ -451,6 +456,74 @@ describe.each([
     expect(fn.Properties.VpcConfig.SubnetIds).toHaveLength(3);
     expect(fn.Properties.Runtime).toBe('nodejs24.x');
   });
+
+  it('puts CDK’s provider framework, outside the VPC, between CloudFormation and the topics handler', () => {
+    const resources = localstack.kafka.Resources;
+    const idOf = (predicate: (r: Cfn) => boolean) =>
+      Object.keys(resources).find((id) => predicate(resources[id]));
+    const handlerId = idOf(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === `${stage}-kafka-topics`,
+    ) as string;
+    const frameworkId = idOf(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'framework.onEvent',
+    ) as string;
+    expect(frameworkId).toBeDefined();
+    const [resource] = Object.values(resources).filter((r) => r.Type === 'Custom::KafkaTopics');
+    // CloudFormation invokes the framework, which invokes the handler.
+    expect(resource.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [frameworkId, 'Arn'] });
+    const framework = resources[frameworkId].Properties;
+    expect(framework.Environment.Variables.USER_ON_EVENT_FUNCTION_ARN).toEqual({
+      'Fn::GetAtt': [handlerId, 'Arn'],
+    });
+    // It talks to the Lambda API and the response URL only: no VPC.
+    expect(framework.VpcConfig).toBeUndefined();
+    // It outlives the handler, so the handler's timeout is reported as a failure, not left unanswered.
+    expect(framework.Timeout).toBeGreaterThan(resources[handlerId].Properties.Timeout);
+    // Its own log group, encrypted and retained like every other; its role may invoke the handler only.
+    const logs = resources[framework.LoggingConfig.LogGroup.Ref];
+    expect(logs.Type).toBe('AWS::Logs::LogGroup');
+    expect(logs.Properties.KmsKeyId).toBeDefined();
+    expect(logs.Properties.RetentionInDays).toBeGreaterThan(0);
+    const role = resources[framework.Role['Fn::GetAtt'][0]].Properties;
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(role.Policies.flatMap((p: Cfn) => p.PolicyDocument.Statement)).toEqual([
+      expect.objectContaining({
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [framework.LoggingConfig.LogGroup.Ref, 'Arn'] },
+      }),
+      expect.objectContaining({
+        Action: ['lambda:GetFunction', 'lambda:InvokeFunction'],
+        Resource: { 'Fn::GetAtt': [handlerId, 'Arn'] },
+      }),
+    ]);
+    expect(
+      Object.values(resources)
+        .filter((r) => r.Type === 'AWS::IAM::Policy')
+        .map((r) => r.Properties.Roles),
+    ).not.toContainEqual([{ Ref: framework.Role['Fn::GetAtt'][0] }]);
+  });
+
+  it('builds the topics handler as every function: an EventFunction', () => {
+    const functions = Object.values(localstack.events.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME,
+    );
+    const [consumer] = functions;
+    const [handler] = Object.values(localstack.kafka.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === `${stage}-kafka-topics`,
+    );
+    const shape = (p: Cfn) => ({
+      runtime: p.Runtime,
+      architectures: p.Architectures,
+      tracing: p.TracingConfig,
+      handler: p.Handler,
+      logsToOwnGroup: 'Ref' in (p.LoggingConfig?.LogGroup ?? {}),
+      environment: Object.keys(p.Environment.Variables).filter((k) => /^(POWERTOOLS_|NODE_OPTIONS)/.test(k)),
+      nodeOptions: p.Environment.Variables.NODE_OPTIONS,
+    });
+    expect(shape(handler.Properties)).toEqual(shape(consumer.Properties));
+    expect(handler.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('kafka-topics');
+  });
 });
 
 describe('docs/localstack.md ("What differs from AWS")', () => {
@@ -535,9 +608,7 @@ describe('Custom::KafkaTopics handler (fake Kafka admin)', () => {
 
   it('creates the missing topics, clamped to the brokers the cluster has, and sets the existing ones', async () => {
     const { deps, calls } = fakeAdmin({ 'user-events': 6 });
-    const response = await handleEvent(event('Create'), deps);
-    expect(response).toMatchObject({
-      Status: 'SUCCESS',
+    expect(await handleEvent(event('Create'), deps)).toEqual({
       PhysicalResourceId: 'kafka-topics:arn:aws:kafka:us-east-1:000000000000:cluster/dev-events/abc',
       Data: { Created: 'user-events.dlq', Existing: 'user-events', PartitionsAdded: '' },
     });
@@ -560,77 +631,74 @@ describe('Custom::KafkaTopics handler (fake Kafka admin)', () => {
   it('adds partitions on update, and refuses to remove any', async () => {
     const grow = fakeAdmin({ 'user-events': 3, 'user-events.dlq': 3 });
     expect(await handleEvent(event('Update'), grow.deps)).toMatchObject({
-      Status: 'SUCCESS',
       Data: { Created: '', PartitionsAdded: 'user-events' },
     });
     expect(grow.calls.find((c) => c.op === 'createPartitions')?.args).toEqual({
       topicPartitions: [{ topic: 'user-events', count: 6 }],
     });
     const shrink = fakeAdmin({ 'user-events': 12, 'user-events.dlq': 3 });
-    const refused = await handleEvent(event('Update'), shrink.deps);
-    expect(refused.Status).toBe('FAILED');
-    expect(refused.Reason).toContain('Kafka cannot remove partitions: user-events has 12');
+    await expect(handleEvent(event('Update'), shrink.deps)).rejects.toThrow(
+      'Kafka cannot remove partitions: user-events has 12',
+    );
+    expect(shrink.calls.map((c) => c.op)).not.toContain('createPartitions');
   });
 
   it('deletes the topics on Delete, and does not hold up a deletion when the cluster is gone', async () => {
     const { deps, calls } = fakeAdmin({ 'user-events': 6, other: 1 });
-    expect(await handleEvent(event('Delete'), deps)).toMatchObject({
-      Status: 'SUCCESS',
+    // The physical id is the one CloudFormation deletes: the framework refuses any other on Delete.
+    expect(await handleEvent(event('Delete'), deps)).toEqual({
       PhysicalResourceId: 'kafka-topics:old',
       Data: { Deleted: 'user-events' },
     });
     expect(calls).toEqual([{ op: 'deleteTopics', args: { topics: ['user-events'], timeout: 30_000 } }]);
     const gone = fakeAdmin({}, { failConnect: true });
-    expect(await handleEvent(event('Delete'), gone.deps)).toMatchObject({
-      Status: 'SUCCESS',
-      Reason: 'topics not deleted: Connection error: ECONNREFUSED',
+    expect(await handleEvent(event('Delete'), gone.deps)).toEqual({
+      PhysicalResourceId: 'kafka-topics:old',
+      Data: { Deleted: '', NotDeleted: 'topics not deleted: Connection error: ECONNREFUSED' },
     });
   });
 
   it('fails with the reason on bad properties or an unreachable cluster', async () => {
-    expect(await handleEvent(event('Create', { Brokers: '' }), fakeAdmin({}).deps)).toMatchObject({
-      Status: 'FAILED',
-      Reason: expect.stringContaining('KAFKA_BROKERS is not set'),
-    });
-    expect(await handleEvent(event('Create', { KafkaAuth: 'scram' }), fakeAdmin({}).deps)).toMatchObject({
-      Status: 'FAILED',
-      Reason: 'KAFKA_AUTH must be "iam" or "plaintext", not "scram"',
-    });
-    expect(await handleEvent(event('Create', { Topics: '{' }), fakeAdmin({}).deps)).toMatchObject({
-      Status: 'FAILED',
-      Reason: 'the Topics property is not JSON',
-    });
-    expect(await handleEvent(event('Create'), fakeAdmin({}, { failConnect: true }).deps)).toMatchObject({
-      Status: 'FAILED',
-      Reason: 'Connection error: ECONNREFUSED',
-    });
+    await expect(handleEvent(event('Create', { Brokers: '' }), fakeAdmin({}).deps)).rejects.toThrow(
+      'KAFKA_BROKERS is not set',
+    );
+    await expect(handleEvent(event('Create', { KafkaAuth: 'scram' }), fakeAdmin({}).deps)).rejects.toThrow(
+      new Error('KAFKA_AUTH must be "iam" or "plaintext", not "scram"'),
+    );
+    await expect(handleEvent(event('Create', { Topics: '{' }), fakeAdmin({}).deps)).rejects.toThrow(
+      new Error('the Topics property is not JSON'),
+    );
+    await expect(handleEvent(event('Create'), fakeAdmin({}, { failConnect: true }).deps)).rejects.toThrow(
+      new Error('Connection error: ECONNREFUSED'),
+    );
   });
 
-  it('answers on the response URL with a PUT and no content type', async () => {
-    const received: { method?: string; type?: string; body: string }[] = [];
+  it('leaves the response URL to the provider framework: the handler returns or throws', async () => {
+    const received: string[] = [];
     const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        received.push({ method: req.method, type: req.headers['content-type'], body });
-        res.end();
-      });
+      received.push(`${req.method} ${req.url}`);
+      res.end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const { port } = server.address() as AddressInfo;
-      const response: CustomResourceResponse = {
-        Status: 'SUCCESS',
-        PhysicalResourceId: 'p',
-        StackId: 's',
-        RequestId: 'r',
-        LogicalResourceId: 'l',
-        Data: { Created: 'a' },
-      };
-      await sendResponse(`http://127.0.0.1:${port}/signed?X-Amz-Signature=x`, response);
-      expect(received).toEqual([{ method: 'PUT', type: '', body: JSON.stringify(response) }]);
+      const withUrl = (e: CloudFormationCustomResourceEvent) =>
+        ({
+          ...e,
+          ResponseURL: `http://127.0.0.1:${port}/signed?X-Amz-Signature=x`,
+        }) as CloudFormationCustomResourceEvent;
+      // Bad properties fail before any Kafka connection: the error is the framework's failure reason.
+      await expect(handler(withUrl(event('Create', { KafkaAuth: 'scram' })))).rejects.toThrow(
+        new Error('KAFKA_AUTH must be "iam" or "plaintext", not "scram"'),
+      );
+      await expect(handler(withUrl(event('Delete', { KafkaAuth: 'scram' })))).resolves.toEqual({
+        PhysicalResourceId: 'kafka-topics:old',
+        Data: {
+          Deleted: '',
+          NotDeleted: 'topics not deleted: KAFKA_AUTH must be "iam" or "plaintext", not "scram"',
+        },
+      });
+      expect(received).toEqual([]);
     } finally {
       server.close();
     }

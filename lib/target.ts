@@ -33,7 +33,7 @@
  *   (SASL) listener.
  */
 
-import type { KafkaMappingFeatures } from '../core/mapping';
+import { ALL_MAPPING_FEATURES, type KafkaMappingFeatures } from '../core/mapping';
 
 export type { DeployedMapping, KafkaMappingFeatures } from '../core/mapping';
 export { mappingAsDeployed } from '../core/mapping';
@@ -70,15 +70,7 @@ export const TARGET_FEATURES: Readonly<Record<Target, TargetFeatures>> = {
     mskConfiguration: true,
     vpcFlowLog: true,
     dashboard: true,
-    kafkaMapping: {
-      provisionedPollers: true,
-      errorHandling: true,
-      partialBatchResponse: true,
-      onFailureDestination: true,
-      schemaRegistry: true,
-      systemLogs: true,
-      metrics: true,
-    },
+    kafkaMapping: ALL_MAPPING_FEATURES,
   },
   localstack: {
     // [MSK] LocalStack's broker has no IAM (SASL) listener.

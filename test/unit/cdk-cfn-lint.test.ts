@@ -10,34 +10,19 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config';
-import { addDeployment } from '../../lib/stacks/app';
+import { DEPLOYMENT_VARIANTS, synthesizedApp } from '../support/cdk-deployments';
 import { pythonTool } from '../support/python-tools';
 
 const run = promisify(execFile);
-const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
 
-const variants: Record<string, Record<string, unknown>> = {
-  dev: {},
-  prod: { stage: 'prod' },
-  'dev-options': {
-    apiAuth: 'apiKey',
-    brokerType: 'express',
-    natGateways: '1',
-    interfaceEndpoints: 'false',
-    alarmEmail: 'ops@example.com',
-  },
-  'prod-options': {
-    stage: 'prod',
-    apiAuth: 'cognito',
-    cognitoUserPoolArn: 'arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_AbCdEf123',
-    alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:ops-alarms',
-    apiCloudWatchRole: 'false',
-  },
-  localstack: { target: 'localstack' },
-};
+/** The deployment shapes of test/support/cdk-deployments.ts, alarms mailed in the API-key one too. */
+const variants = Object.fromEntries(
+  Object.values(DEPLOYMENT_VARIANTS).map((context, i) => [
+    `variant-${i}`,
+    context.apiAuth === 'apiKey' ? { ...context, alarmEmail: 'ops@example.com' } : context,
+  ]),
+);
 
 describe('cfn-lint', () => {
   let out: string;
@@ -47,17 +32,7 @@ describe('cfn-lint', () => {
     out = await mkdtemp(join(tmpdir(), 'cfn-lint-'));
     for (const [name, context] of Object.entries(variants)) {
       const outdir = join(out, name);
-      const app = new App({
-        outdir,
-        builtinCloudFormationValidation: false,
-        context: { ...flags, 'aws:cdk:bundling-stacks': [], ...context },
-      });
-      addDeployment(
-        app,
-        loadConfig((k) => app.node.tryGetContext(k), {}),
-        { nag: false },
-      );
-      app.synth();
+      synthesizedApp(context, { outdir });
       for (const file of await readdir(outdir))
         if (file.endsWith('.template.json')) templates.push(join(outdir, file));
     }

@@ -15,51 +15,21 @@
  * `Ref` to a name (or an ARN, for types whose Ref is one), imports to the exporting stack's value.
  */
 import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config';
-import { addDeployment } from '../../lib/stacks/app';
+import { DEPLOYMENT_VARIANTS, synthesizedApp } from '../support/cdk-deployments';
 import { pythonPackageFile } from '../support/python-tools';
-
-const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
 
 /** CloudFormation template JSON, untyped by nature. */
 // biome-ignore lint/suspicious/noExplicitAny: template JSON has no static type
 type Cfn = any;
 type Template = { Resources: Record<string, Cfn>; Outputs?: Record<string, Cfn> };
 
-/** The same configuration shapes cdk-nag.test.ts checks: each turns different resources on. */
-const variants: Record<string, Record<string, unknown>> = {
-  'dev, as configured by default': {},
-  'prod, alarms mailed to a new topic': { stage: 'prod', alarmEmail: 'ops@example.com' },
-  'API key auth, Express brokers, a NAT gateway instead of endpoints': {
-    apiAuth: 'apiKey',
-    brokerType: 'express',
-    natGateways: '1',
-    interfaceEndpoints: 'false',
-  },
-  'Cognito auth, an existing alarm topic, the account’s own API Gateway log role': {
-    stage: 'prod',
-    apiAuth: 'cognito',
-    cognitoUserPoolArn: 'arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_AbCdEf123',
-    alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:ops-alarms',
-    apiCloudWatchRole: 'false',
-  },
-  'the LocalStack target': { target: 'localstack' },
-};
+/** The configuration shapes cdk-nag.test.ts checks: each turns different resources on. */
+const variants = DEPLOYMENT_VARIANTS;
 
 /** Every stack template of the deployment `context` configures. */
 function templates(context: Record<string, unknown>): Record<string, Template> {
-  const app = new App({
-    builtinCloudFormationValidation: false,
-    context: { ...flags, 'aws:cdk:bundling-stacks': [], ...context },
-  });
-  addDeployment(
-    app,
-    loadConfig((k) => app.node.tryGetContext(k), {}),
-    { nag: false },
-  );
-  const assembly = app.synth();
+  const assembly = synthesizedApp(context).synth();
   return Object.fromEntries(assembly.stacks.map((s) => [s.stackName, s.template as Template]));
 }
 

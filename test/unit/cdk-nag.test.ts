@@ -3,30 +3,14 @@
  * any configuration shape (each turns different resources on), the LocalStack target included, and
  * every acknowledgement sits on a construct narrower than a stack, with a reason.
  */
-import { readFileSync } from 'node:fs';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { type App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, type NagPack, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lib/config';
-import { addDeployment } from '../../lib/stacks/app';
-
-const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
+import { DEPLOYMENT_VARIANTS, synthesizedApp } from '../support/cdk-deployments';
 
 /** A synthesized app of the deployment `context` configures, with or without the packs registered. */
-function synthesized(context: Record<string, unknown>, nag = false): App {
-  const app = new App({
-    builtinCloudFormationValidation: false,
-    context: { ...flags, 'aws:cdk:bundling-stacks': [], ...context },
-  });
-  addDeployment(
-    app,
-    loadConfig((k) => app.node.tryGetContext(k), {}),
-    { nag },
-  );
-  app.synth();
-  return app;
-}
+const synthesized = (context: Record<string, unknown>, nag = false): App => synthesizedApp(context, { nag });
 
 /** `rule at construct path` for every finding of `pack` in `app`. */
 function findings(pack: NagPack, app: App): string[] {
@@ -35,26 +19,7 @@ function findings(pack: NagPack, app: App): string[] {
     .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`));
 }
 
-const variants: Record<string, Record<string, unknown>> = {
-  'dev, as configured by default': {},
-  'prod, alarms mailed to a new topic': { stage: 'prod', alarmEmail: 'ops@example.com' },
-  'API key auth, Express brokers, a NAT gateway instead of endpoints': {
-    apiAuth: 'apiKey',
-    brokerType: 'express',
-    natGateways: '1',
-    interfaceEndpoints: 'false',
-  },
-  'Cognito auth, an existing alarm topic, the account’s own API Gateway log role': {
-    stage: 'prod',
-    apiAuth: 'cognito',
-    cognitoUserPoolArn: 'arn:aws:cognito-idp:eu-west-1:111122223333:userpool/eu-west-1_AbCdEf123',
-    alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:ops-alarms',
-    apiCloudWatchRole: 'false',
-  },
-  'the LocalStack target (plaintext cluster, topics custom resource, reduced mappings)': {
-    target: 'localstack',
-  },
-};
+const variants = DEPLOYMENT_VARIANTS;
 
 describe.each(Object.entries(variants))('%s', (_name, context) => {
   const app = synthesized(context);

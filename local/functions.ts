@@ -2,11 +2,14 @@
  * Loads the functions for the local runtime: the TypeScript sources (default), or with `bundles`
  * the esbuild bundles built exactly as CDK deploys them (lib/bundling.ts), which catches packaging
  * mistakes before a deploy. The environment the handlers read at load is set first, as Lambda sets it.
+ * With `writer`, each function is built by its entry's `createHandler` with that writer (the local
+ * runtime passes ./coalescing-writer.ts); an entry without `createHandler` runs its `handler`.
  */
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { functionEntries } from '../core/bundling';
 import { consumers } from '../core/topology';
+import type { HandlerOptions, WriterFactory } from '../lambdas/shared/kafka';
 import { bundleAll } from './bundle';
 import type { AsyncHandler } from './lambda';
 
@@ -35,7 +38,12 @@ export function functionEnvironment(
 
 export async function loadFunctions(
   brokers: string,
-  options: { bundles?: boolean; schemaVersionIds?: Readonly<Record<string, string>> } = {},
+  options: {
+    bundles?: boolean;
+    schemaVersionIds?: Readonly<Record<string, string>>;
+    /** The writer each function gets instead of its own producer. */
+    writer?: WriterFactory;
+  } = {},
 ): Promise<LoadedFunctions> {
   Object.assign(process.env, functionEnvironment(brokers, options.schemaVersionIds));
   const entries = functionEntries(consumers);
@@ -52,7 +60,12 @@ export async function loadFunctions(
   const load = async (name: string): Promise<AsyncHandler> => {
     const file = files[name];
     if (!file) throw new Error(`no code for function ${name}`);
-    const module = (await import(pathToFileURL(file).href)) as { handler?: AsyncHandler };
+    const module = (await import(pathToFileURL(file).href)) as {
+      handler?: AsyncHandler;
+      createHandler?: (options: HandlerOptions) => AsyncHandler;
+    };
+    if (options.writer && typeof module.createHandler === 'function')
+      return module.createHandler({ writer: options.writer });
     if (typeof module.handler !== 'function') throw new Error(`${file} does not export a handler function`);
     return module.handler;
   };

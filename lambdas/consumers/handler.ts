@@ -12,22 +12,25 @@ import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
 import { contractOfSchemaVersionId, schemaVersionIds } from '../../core/records';
 import { type ConsumerSpec, consumers } from '../../core/topology';
 import { withInjectedFailures } from '../shared/chaos';
-import { sharedProducer } from '../shared/kafka';
+import { containerWriter, type HandlerOptions } from '../shared/kafka';
 import { observability } from '../shared/observability';
 import { processBatch } from './consumer';
 import { batchMetrics } from './metrics';
 
-/** The Lambda handler of the consumer named `name` in core/topology.ts. */
-export function consumerHandler(name: string) {
+/**
+ * The Lambda handler of the consumer named `name` in core/topology.ts, writing with
+ * `options.writer` (the container's producer unless a process running it passes another).
+ */
+export function consumerHandler(name: string, options: HandlerOptions = {}) {
   const found = consumers.find((c) => c.name === name);
   if (!found) throw new Error(`no consumer named "${name}" in core/topology.ts`);
   const spec: ConsumerSpec = found;
   const environment = readEnvironment();
   const { logger, metrics, tracing, serviceName, namespace } = observability(name);
   const writer = withInjectedFailures(
-    sharedProducer(environment.kafka, {
-      log: (level, message, details) => logger[level](message, details),
-    }),
+    (options.writer ?? containerWriter)(environment.kafka, (level, message, details) =>
+      logger[level](message, details),
+    ),
   );
   const deps = {
     spec,

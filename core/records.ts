@@ -112,7 +112,7 @@ export function murmur2(key: string): number {
  * Partition of `key` on `topic`: what the Java client's and kafkajs' default partitioners choose for
  * a keyed record (`toPositive(murmur2(key)) % partitions`), over the topology's partition count,
  * which is what the stacks create. Naming the partition lets the caller know where each record went
- * and lets concurrent writes share a produce request (see SharedProducer).
+ * and lets concurrent writes share a produce request (see local/coalescing-writer.ts).
  */
 export function partitionOf(topic: TopicSpec, key: string): number {
   return (murmur2(key) & 0x7fffffff) % topic.partitions;

@@ -2,6 +2,8 @@
  * Loads the functions for the local runtime: the TypeScript sources (default), or with `bundles`
  * the esbuild bundles built exactly as CDK deploys them (lib/bundling.ts), which catches packaging
  * mistakes before a deploy. The environment the handlers read at load is set first, as Lambda sets it.
+ * With `writer`, each function is built by its entry's `createHandler` with that writer (the local
+ * runtime passes ./coalescing-writer.ts); an entry without `createHandler` runs its `handler`.
  */
 
 import { join, resolve } from 'node:path';
@@ -10,6 +12,7 @@ import { functionEntries } from '../core/bundling';
 import { kafkaEnvironment } from '../core/env';
 import type { KafkaWriter } from '../core/kafka-records';
 import { consumers } from '../core/topology';
+import { containerWriter, type HandlerOptions, type WriterFactory } from '../lambdas/shared/kafka';
 import { bundleAll } from './bundle';
 import type { AsyncHandler } from './lambda';
 
@@ -48,6 +51,8 @@ export interface LoadOptions {
    * the deployed code carries no hook for it; a bundle exports only its handler, hence no `bundles`.
    */
   readonly wrapConsumerWriter?: (writer: KafkaWriter, consumer: string) => KafkaWriter;
+  /** The writer each function gets instead of its own producer (the local runtime's coalescing writers). */
+  readonly writer?: WriterFactory;
 }
 
 export async function loadFunctions(brokers: string, options: LoadOptions = {}): Promise<LoadedFunctions> {
@@ -72,19 +77,20 @@ export async function loadFunctions(brokers: string, options: LoadOptions = {}):
   const load = async (name: string): Promise<AsyncHandler> => {
     const file = files[name];
     if (!file) throw new Error(`no code for function ${name}`);
-    const module = (await import(pathToFileURL(file).href)) as { handler?: AsyncHandler };
+    const module = (await import(pathToFileURL(file).href)) as {
+      handler?: AsyncHandler;
+      createHandler?: (options: HandlerOptions) => AsyncHandler;
+    };
+    const base = options.writer;
+    const writer: WriterFactory | undefined =
+      wrap && name !== 'producer'
+        ? (settings, log) => wrap((base ?? containerWriter)(settings, log), name)
+        : base;
+    if (writer && typeof module.createHandler === 'function') return module.createHandler({ writer });
     if (typeof module.handler !== 'function') throw new Error(`${file} does not export a handler function`);
     return module.handler;
   };
   const loaded = new Map<string, AsyncHandler>();
-  if (wrap) {
-    const { consumerHandler } = await import('../lambdas/consumers/handler');
-    for (const c of consumers) {
-      const handler = consumerHandler(c.name, { wrapWriter: (writer) => wrap(writer, c.name) });
-      loaded.set(c.name, handler as unknown as AsyncHandler);
-    }
-  } else {
-    for (const c of consumers) loaded.set(c.name, await load(c.name));
-  }
+  for (const c of consumers) loaded.set(c.name, await load(c.name));
   return { producer: await load('producer'), consumers: loaded, origin };
 }

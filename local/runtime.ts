@@ -13,6 +13,7 @@ import { consumers } from '../core/topology';
 import { createKafka, SharedProducer } from '../lambdas/shared/kafka';
 import { ensureTopics } from '../lambdas/shared/topics';
 import { createApiServer } from './api/server';
+import { CoalescingWriter, coalescingWriters } from './coalescing-writer';
 import { LocalEventSourceMapping } from './esm/poller';
 import { type LoadOptions, loadFunctions } from './functions';
 import { EmbeddedKafka } from './kafka/broker';
@@ -92,7 +93,8 @@ export class LocalRuntime {
     readonly origin: string,
     private readonly server: Server,
     private readonly admin: Admin,
-    private readonly writer: SharedProducer,
+    private readonly writer: CoalescingWriter,
+    private readonly functionWriters: { disconnect(): Promise<void> },
     private readonly cluster: EmbeddedKafka | undefined,
     readonly createdTopics: readonly string[],
     /** Where schema version ids come from: the contract files or a Glue endpoint. */
@@ -144,12 +146,18 @@ export class LocalRuntime {
     await admin.connect();
     const topics = await ensureTopics(admin);
     const registry = await schemaRegistryFromEnvironment();
+    // One process serves every request and batch: the functions and the mappings write through
+    // coalescing writers (./coalescing-writer.ts), which merge concurrent sends.
+    const functionWriters = coalescingWriters();
     const functions = await loadFunctions(brokers, {
       bundles: options.bundles,
       wrapConsumerWriter: options.wrapConsumerWriter,
       schemaVersionIds: registry.fromGlue ? registry.ids : undefined,
+      writer: functionWriters.create,
     });
-    const writer = new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet));
+    const writer = new CoalescingWriter(
+      new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet)),
+    );
     const metrics = new RuntimeMetrics(admin);
     const eventSourceArn = `arn:aws:kafka:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/local/local`;
     const mappings = consumers.map(
@@ -228,6 +236,7 @@ export class LocalRuntime {
       server,
       admin,
       writer,
+      functionWriters,
       cluster,
       topics.created,
       registry.source,
@@ -278,6 +287,7 @@ export class LocalRuntime {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all(this.mappings.map((m) => m.stop()));
     await this.writer.disconnect();
+    await this.functionWriters.disconnect();
     await this.admin.disconnect();
     const { disconnectSharedProducer } = await import('../lambdas/shared/kafka');
     await disconnectSharedProducer();

@@ -137,7 +137,7 @@ function producerSection(r: BenchResults): string {
       ]),
     ),
     '',
-    "Requests per send: the handler's requests carried by each Kafka produce request (its `SharedProducer` merges the requests queued behind an in-flight send).",
+    "Requests per send: the handler's requests carried by each Kafka produce request (the local runtime's coalescing writer, local/coalescing-writer.ts, merges the requests queued behind an in-flight send).",
     '',
     ...p.profiles.map(profileLines),
   ].join('\n');

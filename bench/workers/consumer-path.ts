@@ -13,8 +13,9 @@ import '../../lambdas/shared/kafkajs-fix';
 import type { KafkaMessage } from 'kafkajs';
 import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
 import { type ConsumerSpec, consumers } from '../../core/topology';
-import { handler } from '../../lambdas/consumers/user';
-import { createKafka, disconnectSharedProducer, SharedProducer } from '../../lambdas/shared/kafka';
+import { createHandler } from '../../lambdas/consumers/user';
+import { createKafka, SharedProducer } from '../../lambdas/shared/kafka';
+import { CoalescingWriter, coalescingWriters } from '../../local/coalescing-writer';
 import { LocalEventSourceMapping, MAX_PAYLOAD_BYTES } from '../../local/esm/poller';
 import type { AsyncHandler } from '../../local/lambda';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
@@ -85,7 +86,12 @@ async function main(): Promise<ConsumerResult> {
       },
     };
     const settings = { brokers: args.brokers.split(','), auth: 'plaintext' as const, region: undefined };
-    const writer = new SharedProducer(createKafka({ ...settings, clientId: 'bench-esm' }, quiet));
+    // The function's and the mapping's writers as the local runtime builds them (local/runtime.ts).
+    const functionWriters = coalescingWriters();
+    const handler = createHandler({ writer: functionWriters.create });
+    const writer = new CoalescingWriter(
+      new SharedProducer(createKafka({ ...settings, clientId: 'bench-esm' }, quiet)),
+    );
     const mapping = new LocalEventSourceMapping({
       spec,
       kafka: createKafka({ ...settings, clientId: 'bench-esm-user-consumer' }, quiet),
@@ -105,7 +111,7 @@ async function main(): Promise<ConsumerResult> {
     stop = async () => {
       await mapping.stop();
       await writer.disconnect();
-      await disconnectSharedProducer();
+      await functionWriters.disconnect();
     };
   } else {
     const producer = bareProducer(kafka);

@@ -7,9 +7,9 @@
  */
 import '../../lambdas/shared/kafkajs-fix';
 import type { AddressInfo } from 'node:net';
-import { handler } from '../../lambdas/producer/handler';
-import { disconnectSharedProducer } from '../../lambdas/shared/kafka';
+import { createHandler } from '../../lambdas/producer/handler';
 import { createApiServer } from '../../local/api/server';
+import { coalescingWriters } from '../../local/coalescing-writer';
 import { bareHttpServer } from '../lib/bare-http';
 import { fromParent, peakRssMb, runWorker, toParent, workerArgs } from '../lib/worker';
 
@@ -25,15 +25,17 @@ export interface HttpServerResult {
 
 async function main(): Promise<HttpServerResult> {
   const args = workerArgs<HttpServerArgs>();
+  // The producer function as the local runtime builds it (local/functions.ts).
+  const writers = coalescingWriters();
   const { server, close } =
     args.mode === 'subject'
       ? {
           server: createApiServer({
-            producer: handler as never,
+            producer: createHandler({ writer: writers.create }) as never,
             health: async () => ({ healthy: true }),
             metrics: async () => ({ contentType: 'text/plain', body: '' }),
           }),
-          close: () => disconnectSharedProducer(),
+          close: () => writers.disconnect(),
         }
       : await bareHttpServer(args.brokers);
   server.keepAliveTimeout = 30_000;

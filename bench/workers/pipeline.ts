@@ -16,12 +16,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
 import { consumers } from '../../core/topology';
-import { handler as orderConsumer } from '../../lambdas/consumers/order';
-import { handler as paymentConsumer } from '../../lambdas/consumers/payment';
-import { handler as userConsumer } from '../../lambdas/consumers/user';
-import { handler as producer } from '../../lambdas/producer/handler';
-import { createKafka, disconnectSharedProducer, SharedProducer } from '../../lambdas/shared/kafka';
+import { createHandler as orderConsumer } from '../../lambdas/consumers/order';
+import { createHandler as paymentConsumer } from '../../lambdas/consumers/payment';
+import { createHandler as userConsumer } from '../../lambdas/consumers/user';
+import { createHandler as producer } from '../../lambdas/producer/handler';
+import { createKafka, type HandlerOptions, SharedProducer } from '../../lambdas/shared/kafka';
 import { createApiServer } from '../../local/api/server';
+import { CoalescingWriter, coalescingWriters } from '../../local/coalescing-writer';
 import { LocalEventSourceMapping } from '../../local/esm/poller';
 import type { AsyncHandler } from '../../local/lambda';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
@@ -41,7 +42,7 @@ export interface PipelineResult {
 }
 
 const quiet = () => {};
-const handlers: Record<string, unknown> = {
+const handlers: Record<string, (options: HandlerOptions) => unknown> = {
   'user-consumer': userConsumer,
   'order-consumer': orderConsumer,
   'payment-consumer': paymentConsumer,
@@ -49,7 +50,11 @@ const handlers: Record<string, unknown> = {
 
 async function subject(args: PipelineArgs): Promise<{ server: Server; close: () => Promise<void> }> {
   const settings = { brokers: args.brokers.split(','), auth: 'plaintext' as const, region: undefined };
-  const writer = new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet));
+  // The functions and the mappings' writers as the local runtime builds them (local/runtime.ts).
+  const functionWriters = coalescingWriters();
+  const writer = new CoalescingWriter(
+    new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet)),
+  );
   const mappings = consumers.map(
     (spec) =>
       new LocalEventSourceMapping({
@@ -63,7 +68,10 @@ async function subject(args: PipelineArgs): Promise<{ server: Server; close: () 
           },
         },
         kafka: createKafka({ ...settings, clientId: `esm-${spec.name}` }, quiet),
-        handler: handlers[spec.name] as AsyncHandler<MskEvent, KafkaBatchResponse | undefined>,
+        handler: handlers[spec.name]?.({ writer: functionWriters.create }) as AsyncHandler<
+          MskEvent,
+          KafkaBatchResponse | undefined
+        >,
         writer,
         schemaOf: async (id) => contractOfLocalSchemaVersionId(id),
         bootstrapServers: args.brokers,
@@ -72,7 +80,7 @@ async function subject(args: PipelineArgs): Promise<{ server: Server; close: () 
   );
   await Promise.all(mappings.map((m) => m.start()));
   const server = createApiServer({
-    producer: producer as never,
+    producer: producer({ writer: functionWriters.create }) as never,
     health: async () => ({ healthy: true }),
     metrics: async () => ({ contentType: 'text/plain', body: '' }),
   });
@@ -81,7 +89,7 @@ async function subject(args: PipelineArgs): Promise<{ server: Server; close: () 
     close: async () => {
       await Promise.all(mappings.map((m) => m.stop()));
       await writer.disconnect();
-      await disconnectSharedProducer();
+      await functionWriters.disconnect();
     },
   };
 }

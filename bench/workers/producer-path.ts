@@ -5,15 +5,15 @@
  *
  * Each configuration (single events or batches of 100, at a given concurrency) runs baseline and
  * subject in alternating order over `rounds`, each for `durationMs` after a warm-up; latencies are
- * per request (a batch request's latency covers its 100 events). The subject's requests per Kafka
- * send (its SharedProducer merges the batches queued behind an in-flight send) are read from the
- * container producer's `stats` around the measured runs.
+ * per request (a batch request's latency covers its 100 events). The subject is the handler as the
+ * local runtime builds it, writing through a coalescing writer (local/coalescing-writer.ts, which
+ * merges the batches queued behind an in-flight send); its requests per Kafka send are read from that
+ * writer's `stats` around the measured runs.
  */
 import '../../lambdas/shared/kafkajs-fix';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { readEnvironment } from '../../core/env';
-import { handler } from '../../lambdas/producer/handler';
-import { disconnectSharedProducer, sharedProducer } from '../../lambdas/shared/kafka';
+import { createHandler } from '../../lambdas/producer/handler';
+import { type CoalescingWriter, coalescingWriters } from '../../local/coalescing-writer';
 import { lambdaContext } from '../../local/lambda';
 import type { AnyEvent } from '../../schemas/index';
 import { bareKafka, bareProducer } from '../lib/bare';
@@ -125,9 +125,10 @@ async function main(): Promise<ProducerResult> {
     });
   const bareMessages = { single: singles.map((e) => toMessages([e])), batch: batches.map(toMessages) };
   const fn = { name: 'producer', timeoutSeconds: 30, memoryMb: 512 };
-  // The container's producer, the handler's writer: `sharedProducer` returns the module-level
-  // instance the handler created at import (the bundle holds one copy of lambdas/shared/kafka.ts).
-  const { stats } = sharedProducer(readEnvironment().kafka);
+  // The handler as the local runtime builds it (local/functions.ts), with the writer it gets.
+  const writers = coalescingWriters();
+  const handler = createHandler({ writer: writers.create });
+  const { stats } = writers.writers[0] as CoalescingWriter;
 
   const subject =
     (mode: ProducerConfig['mode']): Call =>
@@ -187,7 +188,7 @@ async function main(): Promise<ProducerResult> {
     profiles.push(await profiler.stop());
   }
   await bare.disconnect();
-  await disconnectSharedProducer();
+  await writers.disconnect();
   return { configs, profiles, peakRssMb: peakRssMb() };
 }
 

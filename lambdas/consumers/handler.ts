@@ -11,32 +11,24 @@ import { readEnvironment } from '../../core/env';
 import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
 import { contractOfSchemaVersionId, schemaVersionIds } from '../../core/records';
 import { type ConsumerSpec, consumers } from '../../core/topology';
-import { type KafkaWriter, sharedProducer } from '../shared/kafka';
+import { containerWriter, type HandlerOptions } from '../shared/kafka';
 import { observability } from '../shared/observability';
 import { processBatch } from './consumer';
 import { batchMetrics } from './metrics';
 
-/** What a caller outside Lambda may change of a consumer's wiring; the entry files pass nothing. */
-export interface ConsumerHandlerOptions {
-  /**
-   * Wraps the writer of derived events and dead letters (the container's producer). The local
-   * runtime passes it on from its own option, which the resilience tests use to make writes fail
-   * (test/support/chaos-writer.ts). @default the producer as is
-   */
-  readonly wrapWriter?: (writer: KafkaWriter) => KafkaWriter;
-}
-
-/** The Lambda handler of the consumer named `name` in core/topology.ts. */
-export function consumerHandler(name: string, options: ConsumerHandlerOptions = {}) {
+/**
+ * The Lambda handler of the consumer named `name` in core/topology.ts, writing with
+ * `options.writer` (the container's producer unless a process running it passes another).
+ */
+export function consumerHandler(name: string, options: HandlerOptions = {}) {
   const found = consumers.find((c) => c.name === name);
   if (!found) throw new Error(`no consumer named "${name}" in core/topology.ts`);
   const spec: ConsumerSpec = found;
   const environment = readEnvironment();
   const { logger, metrics, tracing, serviceName, namespace } = observability(name);
-  const producer = sharedProducer(environment.kafka, {
-    log: (level, message, details) => logger[level](message, details),
-  });
-  const writer = options.wrapWriter ? options.wrapWriter(producer) : producer;
+  const writer = (options.writer ?? containerWriter)(environment.kafka, (level, message, details) =>
+    logger[level](message, details),
+  );
   const deps = {
     spec,
     writer,

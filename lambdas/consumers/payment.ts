@@ -1,4 +1,6 @@
 /** Lambda entry point of the payment-consumer (core/topology.ts): payment-events → derived events and dead letters. */
+import type { HandlerOptions } from '../shared/kafka';
 import { consumerHandler } from './handler';
 
-export const handler = consumerHandler('payment-consumer');
+export const createHandler = (options?: HandlerOptions) => consumerHandler('payment-consumer', options);
+export const handler = createHandler();

@@ -25,7 +25,7 @@ import './kafkajs-fix';
 // Partitioners...); its error classes are not among them, so errors are recognised by name.
 import { Kafka, logLevel, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 import type { KafkaSettings } from '../../core/env';
-import type { KafkaWriter, OutgoingMessage, TopicMessages } from '../../core/kafka-records';
+import type { KafkaWriter, TopicMessages } from '../../core/kafka-records';
 
 /** Kafka did not take the write in time, or could not be reached: retry later. */
 export class KafkaUnavailableError extends Error {
@@ -39,14 +39,6 @@ export type { KafkaWriter, OutgoingMessage, TopicMessages } from '../../core/kaf
 export interface SharedProducerOptions {
   /** Give up on a send after this long (the caller decides what a timeout means). @default 10000 */
   readonly sendTimeoutMs?: number;
-  /**
-   * Batches from concurrent callers are merged into one send up to about this many bytes of keys,
-   * values and headers. Kafka's default `max.message.bytes` is 1,048,588 and applies to a whole
-   * record batch (https://kafka.apache.org/documentation/#topicconfigs_max.message.bytes), so the
-   * default keeps a merged partition batch within what the broker takes. A single caller's batch is
-   * never split. @default 1000000
-   */
-  readonly maxMergedBytes?: number;
 }
 
 /** Where kafkajs' own log lines go (the functions pass their Powertools logger). */
@@ -118,51 +110,32 @@ export function createKafka(settings: KafkaSettings, log?: KafkaLog): Kafka {
   });
 }
 
-/** A send waiting for its turn. */
-interface Waiting {
-  readonly batch: readonly TopicMessages[];
-  /** Every message names its partition, so the batch can join others and get its own offsets. */
-  readonly partitioned: boolean;
-  readonly bytes: number;
-  resolve(metadata: RecordMetadata[]): void;
-  reject(error: unknown): void;
-}
-
 /**
- * A producer shared by all invocations of a container.
+ * A producer shared by all invocations of a container: one produce request per `send`.
  *
  * Sends go out one at a time: kafkajs' idempotent producer is not safe for concurrent sends
- * (OUT_OF_ORDER_SEQUENCE_NUMBER,
- * https://github.com/tulios/kafkajs/issues/598). So that concurrent callers do not
- * each wait a round trip, every batch that arrives while a send is in flight joins the next send
- * ("coalescing"): N callers cost one produce request instead of N. Batches are concatenated in the
- * order `send` was called, so per-partition order is the callers' order, and each caller still gets
- * the metadata of its own records: Kafka writes a partition's records of one request contiguously
- * from the returned base offset, so a caller's base offset is that plus the records that callers
- * before it put on the partition. That needs every message to name its partition; a batch with a
- * message left to the partitioner is sent on its own. Merged sends stay under
- * {@link SharedProducerOptions.maxMergedBytes} so that merging never makes a record batch the broker
- * would refuse when each caller's own would have been taken.
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER, https://github.com/tulios/kafkajs/issues/598). On Lambda that costs
+ * nothing: in Lambda's default single-concurrency model an execution environment handles its requests
+ * one after another ("For each concurrent request, Lambda provisions a separate instance of your
+ * execution environment", https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html), and
+ * each invocation of these functions makes one send. (Lambda Managed Instances, which send one
+ * environment many requests at once, https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-runtimes.html,
+ * are not used by this stack; sends would still be correct there, one at a time.) A process serving
+ * many requests at once, the local runtime, hands the functions a writer that merges concurrent sends
+ * instead (local/coalescing-writer.ts, built on {@link SharedProducer.write}).
  */
 export class SharedProducer implements KafkaWriter {
   private producer: Producer | undefined;
   private connecting: Promise<Producer> | undefined;
-  private waiting: Waiting[] = [];
-  private draining = false;
+  /** The send in flight (or the last one), which the next waits for. */
+  private previous: Promise<unknown> = Promise.resolve();
   private readonly sendTimeoutMs: number;
-  private readonly maxMergedBytes: number;
-  /**
-   * `sendBatch` calls made (kafkajs makes one produce request per broker for each) and caller
-   * batches written by them (benchmarks and tests read these).
-   */
-  readonly stats = { sends: 0, batches: 0 };
 
   constructor(
     private readonly kafka: Kafka,
     options: SharedProducerOptions = {},
   ) {
     this.sendTimeoutMs = options.sendTimeoutMs ?? 10_000;
-    this.maxMergedBytes = options.maxMergedBytes ?? 1_000_000;
   }
 
   private async connected(): Promise<Producer> {
@@ -190,85 +163,37 @@ export class SharedProducer implements KafkaWriter {
     return this.connecting;
   }
 
-  send(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
+  /**
+   * Writes the batch in one produce request and answers kafkajs' metadata, once every partition
+   * written was acknowledged: kafkajs resolves without an entry for a partition it has no leader for
+   * (unknown to its metadata), and that write did not happen.
+   */
+  async send(batch: readonly TopicMessages[]): Promise<RecordMetadata[]> {
     const topics = batch.filter((t) => t.messages.length > 0);
-    if (topics.length === 0) return Promise.resolve([]);
-    let partitioned = true;
-    let bytes = 0;
-    for (const t of topics)
-      for (const m of t.messages) {
-        if (!Number.isInteger(m.partition)) partitioned = false;
-        bytes += messageBytes(m);
-      }
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ batch: topics, partitioned, bytes, resolve, reject });
-      if (!this.draining) void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.draining = true;
-    try {
-      while (this.waiting.length > 0) {
-        const group = this.nextGroup();
-        let metadata: RecordMetadata[];
-        try {
-          metadata = await this.write(mergeBatches(group));
-        } catch (error) {
-          if (group.length > 1 && refusedRecords(error)) await this.sendAlone(group);
-          else for (const w of group) w.reject(error);
-          continue;
-        }
-        this.stats.batches += group.length;
-        distribute(group, metadata);
-      }
-    } finally {
-      this.draining = false;
+    if (topics.length === 0) return [];
+    const metadata = await this.write(topics);
+    const acknowledged = new Set(metadata.map((m) => `${m.partition}:${m.topicName}`));
+    for (const t of topics) {
+      const missing = t.messages.find(
+        (m) => Number.isInteger(m.partition) && !acknowledged.has(`${m.partition}:${t.topic}`),
+      );
+      if (missing) throw unacknowledged(`${t.topic}, partition ${missing.partition}`);
+      if (!metadata.some((m) => m.topicName === t.topic)) throw unacknowledged(t.topic);
     }
-  }
-
-  /** One `sendBatch` call, counted. */
-  private write(topicMessages: TopicMessages[]): Promise<RecordMetadata[]> {
-    this.stats.sends++;
-    return this.sendNow(topicMessages);
+    return metadata;
   }
 
   /**
-   * After the broker refused records of a merged send (one caller's record too large, say), each
-   * batch again on its own, so that the others are not failed for it. A produce request is not all
-   * or nothing: partitions the broker had already appended keep those records, so the others' records
-   * may be written twice (with the same event ids), as when a caller retries. Only for a refusal of
-   * records: a connection, authentication or time-out failure fails the whole group at once, since
-   * sending again one by one would only make every caller wait longer.
+   * One produce request with `topicMessages` as given, after the send before it, answered with
+   * kafkajs' metadata unchecked: for writers that check the acknowledgements themselves.
    */
-  private async sendAlone(group: readonly Waiting[]): Promise<void> {
-    for (const w of group) {
-      try {
-        const metadata = await this.write([...w.batch]);
-        this.stats.batches++;
-        distribute([w], metadata);
-      } catch (error) {
-        w.reject(error);
-      }
-    }
+  write(topicMessages: readonly TopicMessages[]): Promise<RecordMetadata[]> {
+    const write = this.previous.then(() => this.sendNow(topicMessages));
+    this.previous = write.catch(() => {});
+    return write;
   }
 
-  /** The batches of the next send: the first waiting one, and the partitioned ones after it that fit. */
-  private nextGroup(): Waiting[] {
-    const first = this.waiting[0] as Waiting;
-    let end = 1;
-    if (first.partitioned) {
-      let bytes = first.bytes;
-      for (; end < this.waiting.length; end++) {
-        const next = this.waiting[end] as Waiting;
-        if (!next.partitioned || bytes + next.bytes > this.maxMergedBytes) break;
-        bytes += next.bytes;
-      }
-    }
-    return this.waiting.splice(0, end);
-  }
-
-  private async sendNow(topicMessages: TopicMessages[]): Promise<RecordMetadata[]> {
+  private async sendNow(topicMessages: readonly TopicMessages[]): Promise<RecordMetadata[]> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -316,100 +241,11 @@ export class SharedProducer implements KafkaWriter {
   }
 }
 
-/** Roughly what a message adds to a produce request (its record without framing overhead). */
-function messageBytes(m: OutgoingMessage): number {
-  let bytes =
-    m.value.byteLength +
-    (m.key === null ? 0 : typeof m.key === 'string' ? m.key.length * 3 : m.key.byteLength);
-  for (const [name, value] of Object.entries(m.headers ?? {})) {
-    bytes += name.length * 3;
-    if (typeof value === 'string') bytes += value.length * 3;
-    else if (Buffer.isBuffer(value)) bytes += value.byteLength;
-    else if (Array.isArray(value))
-      for (const v of value) bytes += typeof v === 'string' ? v.length * 3 : v.byteLength;
-  }
-  return bytes;
-}
-
-/** One batch of the group's batches, topics in first-seen order, messages in the callers' order. */
-function mergeBatches(group: readonly Waiting[]): TopicMessages[] {
-  if (group.length === 1) return [...(group[0] as Waiting).batch];
-  const merged = new Map<string, OutgoingMessage[]>();
-  for (const w of group)
-    for (const t of w.batch) {
-      const messages = merged.get(t.topic);
-      if (messages) for (const m of t.messages) messages.push(m);
-      else merged.set(t.topic, [...t.messages]);
-    }
-  return [...merged].map(([topic, messages]) => ({ topic, messages }));
-}
-
-/**
- * Hands each caller the metadata of its own records: per topic-partition it wrote, the request's
- * entry with the base offset of the caller's first record there (Kafka appends one request's records
- * of a partition contiguously, in order, from that base offset; kafkajs sends a partition's messages
- * as one record batch). A caller a partition of which got no acknowledgement is failed: kafkajs
- * resolves without an entry for a partition it has no leader for (unknown to its metadata), and
- * that write did not happen.
- */
-function distribute(group: readonly Waiting[], metadata: readonly RecordMetadata[]): void {
-  const acknowledged = new Map<string, { meta: RecordMetadata; next: bigint }>();
-  for (const meta of metadata)
-    acknowledged.set(`${meta.partition}:${meta.topicName}`, { meta, next: BigInt(meta.baseOffset ?? '0') });
-  for (const w of group) {
-    if (!w.partitioned) {
-      // Sent alone: kafkajs' metadata is the caller's, but every topic must have been written.
-      const missing = w.batch.find((t) => !metadata.some((m) => m.topicName === t.topic));
-      if (missing) w.reject(unacknowledged(missing.topic));
-      else w.resolve([...metadata]);
-      continue;
-    }
-    const mine = new Map<string, { meta: RecordMetadata; count: bigint }>();
-    let missing: string | undefined;
-    for (const t of w.batch)
-      for (const m of t.messages) {
-        const key = `${m.partition}:${t.topic}`;
-        const entry = mine.get(key);
-        if (entry) entry.count++;
-        else {
-          const ack = acknowledged.get(key);
-          if (ack) mine.set(key, { meta: { ...ack.meta, baseOffset: ack.next.toString() }, count: 1n });
-          else missing ??= `${t.topic}, partition ${m.partition}`;
-        }
-      }
-    for (const [key, { count }] of mine) {
-      const ack = acknowledged.get(key) as { next: bigint };
-      ack.next += count;
-    }
-    if (missing) w.reject(unacknowledged(missing));
-    else w.resolve([...mine.values()].map((e) => e.meta));
-  }
-}
-
-function unacknowledged(where: string): KafkaUnavailableError {
+/** A write kafkajs answered without an acknowledgement for `where`. */
+export function unacknowledged(where: string): KafkaUnavailableError {
   return new KafkaUnavailableError(
     `Kafka did not acknowledge the write to ${where} (no leader known for it, or no such partition)`,
   );
-}
-
-/**
- * Protocol errors by which the broker refuses the records themselves, not the request
- * (https://kafka.apache.org/protocol#protocol_error_codes); kafkajs wraps them, so causes are followed.
- */
-const RECORD_REFUSALS = new Set([
-  'MESSAGE_TOO_LARGE',
-  'RECORD_LIST_TOO_LARGE',
-  'INVALID_RECORD',
-  'CORRUPT_MESSAGE',
-  'INVALID_TIMESTAMP',
-]);
-
-function refusedRecords(error: unknown): boolean {
-  for (let e = error as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (typeof e.type === 'string' && RECORD_REFUSALS.has(e.type)) return true;
-    e = e.cause as typeof e;
-  }
-  return false;
 }
 
 let shared: SharedProducer | undefined;
@@ -444,3 +280,19 @@ export async function disconnectSharedProducer(): Promise<void> {
   shared = undefined;
   await producer?.disconnect();
 }
+
+/**
+ * Makes a function's writer from its Kafka settings and its log. The functions use
+ * {@link containerWriter}; a process that runs them itself may pass its own to their `createHandler`
+ * (the local runtime passes local/coalescing-writer.ts).
+ */
+export type WriterFactory = (settings: KafkaSettings, log: KafkaLog) => KafkaWriter;
+
+/** What a function's `createHandler` takes; its `handler` export is `createHandler()`. */
+export interface HandlerOptions {
+  /** @default containerWriter */
+  readonly writer?: WriterFactory;
+}
+
+/** The container's producer ({@link sharedProducer}), as a {@link WriterFactory}. */
+export const containerWriter: WriterFactory = (settings, log) => sharedProducer(settings, { log });

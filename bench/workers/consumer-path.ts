@@ -15,7 +15,8 @@ import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
 import { type ConsumerSpec, consumers } from '../../core/topology';
 import { handler } from '../../lambdas/consumers/user';
 import { createKafka, disconnectSharedProducer, SharedProducer } from '../../lambdas/shared/kafka';
-import { LocalEventSourceMapping, MAX_PAYLOAD_BYTES } from '../../local/esm/poller';
+import { consumerMapping } from '../../local/consumer-mapping';
+import { MAX_PAYLOAD_BYTES } from '../../local/esm/index';
 import type { AsyncHandler } from '../../local/lambda';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
 import { bareDerive, bareKafka, bareProducer, byTopic } from '../lib/bare';
@@ -86,7 +87,7 @@ async function main(): Promise<ConsumerResult> {
     };
     const settings = { brokers: args.brokers.split(','), auth: 'plaintext' as const, region: undefined };
     const writer = new SharedProducer(createKafka({ ...settings, clientId: 'bench-esm' }, quiet));
-    const mapping = new LocalEventSourceMapping({
+    const mapping = consumerMapping({
       spec,
       kafka: createKafka({ ...settings, clientId: 'bench-esm-user-consumer' }, quiet),
       handler: handler as unknown as AsyncHandler<MskEvent, KafkaBatchResponse | undefined>,

@@ -22,7 +22,7 @@ import { handler as userConsumer } from '../../lambdas/consumers/user';
 import { handler as producer } from '../../lambdas/producer/handler';
 import { createKafka, disconnectSharedProducer, SharedProducer } from '../../lambdas/shared/kafka';
 import { createApiServer } from '../../local/api/server';
-import { LocalEventSourceMapping } from '../../local/esm/poller';
+import { consumerMapping } from '../../local/consumer-mapping';
 import type { AsyncHandler } from '../../local/lambda';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
 import { bareDerive, bareKafka, bareProducer, byTopic } from '../lib/bare';
@@ -50,25 +50,24 @@ const handlers: Record<string, unknown> = {
 async function subject(args: PipelineArgs): Promise<{ server: Server; close: () => Promise<void> }> {
   const settings = { brokers: args.brokers.split(','), auth: 'plaintext' as const, region: undefined };
   const writer = new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet));
-  const mappings = consumers.map(
-    (spec) =>
-      new LocalEventSourceMapping({
-        spec: {
-          ...spec,
-          mapping: {
-            ...spec.mapping,
-            consumerGroupId: `${spec.mapping.consumerGroupId}-bench-${args.salt}`,
-            maximumBatchingWindowSeconds: 0,
-            startingPosition: { type: 'LATEST' },
-          },
+  const mappings = consumers.map((spec) =>
+    consumerMapping({
+      spec: {
+        ...spec,
+        mapping: {
+          ...spec.mapping,
+          consumerGroupId: `${spec.mapping.consumerGroupId}-bench-${args.salt}`,
+          maximumBatchingWindowSeconds: 0,
+          startingPosition: { type: 'LATEST' },
         },
-        kafka: createKafka({ ...settings, clientId: `esm-${spec.name}` }, quiet),
-        handler: handlers[spec.name] as AsyncHandler<MskEvent, KafkaBatchResponse | undefined>,
-        writer,
-        schemaOf: async (id) => contractOfLocalSchemaVersionId(id),
-        bootstrapServers: args.brokers,
-        eventSourceArn: 'arn:aws:kafka:local:000000000000:cluster/local/local',
-      }),
+      },
+      kafka: createKafka({ ...settings, clientId: `esm-${spec.name}` }, quiet),
+      handler: handlers[spec.name] as AsyncHandler<MskEvent, KafkaBatchResponse | undefined>,
+      writer,
+      schemaOf: async (id) => contractOfLocalSchemaVersionId(id),
+      bootstrapServers: args.brokers,
+      eventSourceArn: 'arn:aws:kafka:local:000000000000:cluster/local/local',
+    }),
   );
   await Promise.all(mappings.map((m) => m.start()));
   const server = createApiServer({

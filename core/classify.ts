@@ -1,14 +1,13 @@
 /**
- * Record classification, the one place that knows how a Kafka value becomes an event or the reason it
- * cannot: Glue decoding, schema lookup, JSON parsing and contract validation. The consumer handler
- * (lambdas/consumers/consumer.ts) and the local event-source mapping's schema-registry step
- * (local/esm/poller.ts) run the same steps; each maps a {@link PoisonRecord} to its own dead-letter
+ * Record classification, the one place that knows how a Kafka value becomes a JSON document or the
+ * reason it cannot: Glue decoding, schema lookup and JSON parsing. It knows no contract, so any MSK
+ * consumer can use it. The consumer handler (lambdas/consumers/consumer.ts) and the local
+ * event-source mapping's schema-registry step (local/esm/poller.ts, which validates with the schema
+ * registry it is given) run the same steps; each maps a {@link PoisonRecord} to its own dead-letter
  * condition: the mapping to AWS's (`SCHEMA_NOT_FOUND`, `DESERIALIZATION_ERROR`,
  * https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html), the handler to
  * the project's own `RecordRejected`.
  */
-import type { ContractName } from '../schemas/index';
-import { checkContract } from '../schemas/validator';
 import { PoisonRecord } from './dead-letter';
 import { decode, type GlueWireFormatError, looksFramed } from './glue-wire-format';
 
@@ -67,22 +66,6 @@ export function parsePayload(payload: Buffer): { json: unknown } | PoisonRecord 
   } catch (error) {
     return new PoisonRecord('DeserializationError', `value is not UTF-8 JSON: ${(error as Error).message}`);
   }
-}
-
-/** Validation of `json` against the schema version's contract, as the mapping validates a value. */
-export function validateAgainst(
-  contract: ContractName,
-  schemaVersionId: string,
-  json: unknown,
-): PoisonRecord | undefined {
-  const issues = checkContract(contract, json);
-  if (issues.length === 0) return undefined;
-  return new PoisonRecord(
-    'ValidationError',
-    `does not match schema ${contract} (${schemaVersionId})`,
-    'RecordRejected',
-    issues,
-  );
 }
 
 /**

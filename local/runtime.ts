@@ -14,7 +14,8 @@ import { createKafka, SharedProducer } from '../lambdas/shared/kafka';
 import { ensureTopics } from '../lambdas/shared/topics';
 import { createApiServer } from './api/server';
 import { CoalescingWriter, coalescingWriters } from './coalescing-writer';
-import { LocalEventSourceMapping } from './esm/poller';
+import { consumerMapping, pollersOf } from './consumer-mapping';
+import type { LocalEventSourceMapping } from './esm/index';
 import { type LoadOptions, loadFunctions } from './functions';
 import { EmbeddedKafka } from './kafka/broker';
 import type { AsyncHandler } from './lambda';
@@ -160,32 +161,28 @@ export class LocalRuntime {
     );
     const metrics = new RuntimeMetrics(admin);
     const eventSourceArn = `arn:aws:kafka:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/local/local`;
-    const mappings = consumers.map(
-      (spec) =>
-        new LocalEventSourceMapping({
-          spec,
-          kafka: createKafka({ ...settings, clientId: `esm-${spec.name}` }, quiet),
-          handler: functions.consumers.get(spec.name) as AsyncHandler<
-            MskEvent,
-            KafkaBatchResponse | undefined
-          >,
-          writer,
-          schemaOf: (id) => registry.schemaOf(id),
-          bootstrapServers: brokers as string,
-          eventSourceArn,
-          observer: {
-            invoked: (mapping, records, durationMs, ok) => {
-              metrics.consumed.inc({ mapping }, records);
-              metrics.invocations.inc({ mapping, outcome: ok ? 'ok' : 'error' });
-              metrics.duration.observe({ mapping }, durationMs / 1000);
-            },
-            deadLettered: (mapping, condition, records) =>
-              metrics.mappingDeadLetters.inc({ mapping, condition }, records),
-            filtered: (mapping, records) => metrics.filtered.inc({ mapping }, records),
+    const mappings = consumers.map((spec) =>
+      consumerMapping({
+        spec,
+        kafka: createKafka({ ...settings, clientId: `esm-${spec.name}` }, quiet),
+        handler: functions.consumers.get(spec.name) as AsyncHandler<MskEvent, KafkaBatchResponse | undefined>,
+        writer,
+        schemaOf: (id) => registry.schemaOf(id),
+        bootstrapServers: brokers as string,
+        eventSourceArn,
+        observer: {
+          invoked: (mapping, records, durationMs, ok) => {
+            metrics.consumed.inc({ mapping }, records);
+            metrics.invocations.inc({ mapping, outcome: ok ? 'ok' : 'error' });
+            metrics.duration.observe({ mapping }, durationMs / 1000);
           },
-          log: (level, message, details) =>
-            log(`[${level}] ${message}${details ? ` ${JSON.stringify(details)}` : ''}`),
-        }),
+          deadLettered: (mapping, condition, records) =>
+            metrics.mappingDeadLetters.inc({ mapping, condition }, records),
+          filtered: (mapping, records) => metrics.filtered.inc({ mapping }, records),
+        },
+        log: (level, message, details) =>
+          log(`[${level}] ${message}${details ? ` ${JSON.stringify(details)}` : ''}`),
+      }),
     );
     for (const m of mappings) await m.start();
 
@@ -200,7 +197,7 @@ export class LocalRuntime {
           name: m.name,
           state: m.state,
           lastError: m.lastError ?? null,
-          pollers: m.settings.provisionedPollers ?? null,
+          pollers: pollersOf(m),
         })),
     });
     const server = createApiServer({
@@ -270,7 +267,7 @@ export class LocalRuntime {
           state: m.state,
           lag,
           lastError: m.lastError ?? null,
-          pollers: m.settings.provisionedPollers ?? null,
+          pollers: pollersOf(m),
         };
       }),
     );

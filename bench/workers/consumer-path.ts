@@ -16,7 +16,8 @@ import { type ConsumerSpec, consumers } from '../../core/topology';
 import { createHandler } from '../../lambdas/consumers/user';
 import { createKafka, SharedProducer } from '../../lambdas/shared/kafka';
 import { CoalescingWriter, coalescingWriters } from '../../local/coalescing-writer';
-import { LocalEventSourceMapping, MAX_PAYLOAD_BYTES } from '../../local/esm/poller';
+import { consumerMapping } from '../../local/consumer-mapping';
+import { MAX_PAYLOAD_BYTES } from '../../local/esm/index';
 import type { AsyncHandler } from '../../local/lambda';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
 import { bareDerive, bareKafka, bareProducer, byTopic } from '../lib/bare';
@@ -92,7 +93,7 @@ async function main(): Promise<ConsumerResult> {
     const writer = new CoalescingWriter(
       new SharedProducer(createKafka({ ...settings, clientId: 'bench-esm' }, quiet)),
     );
-    const mapping = new LocalEventSourceMapping({
+    const mapping = consumerMapping({
       spec,
       kafka: createKafka({ ...settings, clientId: 'bench-esm-user-consumer' }, quiet),
       handler: handler as unknown as AsyncHandler<MskEvent, KafkaBatchResponse | undefined>,

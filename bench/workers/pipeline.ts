@@ -23,7 +23,7 @@ import { createHandler as producer } from '../../lambdas/producer/handler';
 import { createKafka, type HandlerOptions, SharedProducer } from '../../lambdas/shared/kafka';
 import { createApiServer } from '../../local/api/server';
 import { CoalescingWriter, coalescingWriters } from '../../local/coalescing-writer';
-import { LocalEventSourceMapping } from '../../local/esm/poller';
+import { consumerMapping } from '../../local/consumer-mapping';
 import type { AsyncHandler } from '../../local/lambda';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
 import { bareDerive, bareKafka, bareProducer, byTopic } from '../lib/bare';
@@ -55,28 +55,27 @@ async function subject(args: PipelineArgs): Promise<{ server: Server; close: () 
   const writer = new CoalescingWriter(
     new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet)),
   );
-  const mappings = consumers.map(
-    (spec) =>
-      new LocalEventSourceMapping({
-        spec: {
-          ...spec,
-          mapping: {
-            ...spec.mapping,
-            consumerGroupId: `${spec.mapping.consumerGroupId}-bench-${args.salt}`,
-            maximumBatchingWindowSeconds: 0,
-            startingPosition: { type: 'LATEST' },
-          },
+  const mappings = consumers.map((spec) =>
+    consumerMapping({
+      spec: {
+        ...spec,
+        mapping: {
+          ...spec.mapping,
+          consumerGroupId: `${spec.mapping.consumerGroupId}-bench-${args.salt}`,
+          maximumBatchingWindowSeconds: 0,
+          startingPosition: { type: 'LATEST' },
         },
-        kafka: createKafka({ ...settings, clientId: `esm-${spec.name}` }, quiet),
-        handler: handlers[spec.name]?.({ writer: functionWriters.create }) as AsyncHandler<
-          MskEvent,
-          KafkaBatchResponse | undefined
-        >,
-        writer,
-        schemaOf: async (id) => contractOfLocalSchemaVersionId(id),
-        bootstrapServers: args.brokers,
-        eventSourceArn: 'arn:aws:kafka:local:000000000000:cluster/local/local',
-      }),
+      },
+      kafka: createKafka({ ...settings, clientId: `esm-${spec.name}` }, quiet),
+      handler: handlers[spec.name]?.({ writer: functionWriters.create }) as AsyncHandler<
+        MskEvent,
+        KafkaBatchResponse | undefined
+      >,
+      writer,
+      schemaOf: async (id) => contractOfLocalSchemaVersionId(id),
+      bootstrapServers: args.brokers,
+      eventSourceArn: 'arn:aws:kafka:local:000000000000:cluster/local/local',
+    }),
   );
   await Promise.all(mappings.map((m) => m.start()));
   const server = createApiServer({

@@ -1,18 +1,18 @@
 /**
- * A local Lambda event-source mapping for one consumer: reads its topic as its consumer group and
- * invokes its handler the way the MSK event-source mapping does, with the settings the CDK stack
- * deploys (lib/target.ts `mappingAsDeployed`: the same function builds both). docs/local-vs-aws.md
- * lists each setting, the AWS page it follows, and what differs.
+ * A local Lambda event-source mapping for one function: reads a topic as its consumer group and
+ * invokes the handler the way the MSK event-source mapping does, with the settings given in the
+ * Lambda API's names (./settings.ts). It knows no project: give it a handler, a Kafka cluster, the
+ * settings and, for the schema-registry step, a registry. README.md in this folder documents the API.
  *
  * Per partition, in offset order:
  * 1. Schema registry (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html):
  *    a value that is not a valid Glue-framed record is sent to the on-failure destination as
  *    DESERIALIZATION_ERROR, one whose schema version is unknown as SCHEMA_NOT_FOUND, one that fails
- *    validation (when `validateValue` asks for it) as DESERIALIZATION_ERROR. EventRecordFormat JSON
+ *    validation (SchemaValidationConfigs VALUE) as DESERIALIZATION_ERROR. EventRecordFormat JSON
  *    delivers the JSON with `valueSchemaMetadata`; SOURCE delivers the payload in its source format
  *    with the schema metadata (the Glue header) removed.
- * 2. Filters on `value`, only where the value is delivered as JSON (as the stack deploys them):
- *    records matching no pattern are skipped and committed.
+ * 2. Filters on `value`: on the deserialized JSON with the schema registry, otherwise on the value's
+ *    bytes as JSON or text; records matching no pattern are skipped and committed.
  * 3. A record that cannot fit an invocation payload goes to the destination as
  *    MaximumPayloadSizeExceeded without invoking.
  * 4. Records older than MaximumRecordAgeInSeconds go to the on-failure destination, wherever they
@@ -25,31 +25,29 @@
  *    Lambda cannot read fails the whole batch. A function error or timeout retries the batch, split
  *    in two first when BisectBatchOnFunctionError is on, until MaximumRetryAttempts (10 when
  *    infinite with an on-failure destination); then each record goes to the destination, in the
- *    layout Lambda writes (schemas/dead-letter.ts), and is committed.
+ *    layout Lambda writes (core/dead-letter.ts), and is committed.
  *
  * The consumer heartbeats while the function runs, and its rebalance timeout covers the function
  * timeout, so a long invocation does not get the mapping evicted from its group.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import {
-  asMappingFailure,
-  emptyValue,
-  parsePayload,
-  schemaNotFound,
-  unframe,
-  validateAgainst,
-} from '../../core/classify';
-import { deadLetterFor, deadLetterMessage, PoisonRecord } from '../../core/dead-letter';
-import { type DeployedMapping, mappingAsDeployed } from '../../core/mapping';
+  type Consumer,
+  type EachBatchPayload,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  type Producer,
+} from 'kafkajs';
+import { asMappingFailure, emptyValue, parsePayload, schemaNotFound, unframe } from '../../core/classify';
+import { type DeliveryHistory, deadLetterFor, deadLetterMessage, PoisonRecord } from '../../core/dead-letter';
+import type { KafkaWriter } from '../../core/kafka-records';
 import type { DecodedRecord, KafkaBatchResponse, MskEvent, MskRecord } from '../../core/msk-event';
 import { decodeMskEvent } from '../../core/msk-event';
-import type { ConsumerSpec } from '../../core/topology';
-import type { KafkaWriter } from '../../lambdas/shared/kafka';
-import type { ContractName, DeadLetter } from '../../schemas/index';
 import { type AsyncHandler, invoke, localFunctionArn } from '../lambda';
-import { checkFilters, type FilterSubject, kafkaValue, passesFilters } from './filters';
+import { type FilterSubject, kafkaValue, passesFilters } from './filters';
 import { toMskEvent, toMskRecord } from './msk-records';
+import { type MskEventSourceMappingSettings, type ResolvedSettings, resolveSettings } from './settings';
 
 /** Lambda's synchronous invocation payload limit (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -71,26 +69,67 @@ export interface MappingObserver {
   committed?(mapping: string, partition: number, offset: string): void;
 }
 
-export interface PollerOptions {
-  /** The consumer: its name, source topic, function timeout and memory. */
-  readonly spec: ConsumerSpec;
-  /** The mapping's settings. @default the spec's, as the stack deploys them to AWS (`mappingAsDeployed`) */
-  readonly mapping?: DeployedMapping;
-  readonly kafka: Kafka;
-  readonly handler: AsyncHandler<MskEvent, KafkaBatchResponse | undefined>;
-  /** Writes dead letters to the on-failure destination. */
-  readonly writer: KafkaWriter;
-  /** Contract of a schema version id, as the registry knows it. */
-  readonly schemaOf: (schemaVersionId: string) => Promise<ContractName | undefined>;
-  readonly bootstrapServers: string;
-  readonly eventSourceArn: string;
+/** A problem of a value against its schema version: where (a JSON pointer or path) and what. */
+export interface SchemaIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A schema version the registry knows. */
+export interface SchemaVersion {
+  /** A name for messages and dead letters (e.g. the schema's name). @default the schema version id */
+  readonly name?: string;
+  /** The problems of `json` against this schema version, none when it conforms. */
+  validate(json: unknown): readonly SchemaIssue[];
+}
+
+/**
+ * The schema registry of the schema-registry step (SchemaRegistryConfig): looks up the schema version
+ * id of a record's Glue header. `undefined` is a version the registry does not have (SCHEMA_NOT_FOUND).
+ */
+export interface SchemaRegistry {
+  lookup(schemaVersionId: string): Promise<SchemaVersion | undefined>;
+}
+
+/**
+ * A handler of MSK events, as the function exports it. What it returns is read as Lambda reads it:
+ * a partial batch response (`KafkaBatchResponse`) with ReportBatchItemFailures, otherwise ignored.
+ */
+export type MskHandler = AsyncHandler<MskEvent, unknown>;
+
+export interface LocalEventSourceMappingOptions {
+  /** The function's name: the mapping's name in logs, metrics and the dead letters' `functionArn`. */
+  readonly functionName: string;
+  /** The topic the mapping reads (the API's `Topics`, one topic). */
+  readonly topic: string;
+  readonly handler: MskHandler;
+  /** The cluster, as a kafkajs client; or give `brokers`. */
+  readonly kafka?: Kafka;
+  /** The cluster's bootstrap brokers (`host:port`, a list or comma-separated), when no `kafka` is given. */
+  readonly brokers?: string | readonly string[];
+  /** The mapping's settings, in the Lambda API's names. */
+  readonly settings: MskEventSourceMappingSettings;
+  /** Needed with SchemaRegistryConfig: where the schema versions of records' Glue headers are looked up. */
+  readonly schemaRegistry?: SchemaRegistry;
+  /** The function's timeout and memory. @default Lambda's: 3 s, 128 MB */
+  readonly timeoutSeconds?: number;
+  readonly memoryMb?: number;
+  /**
+   * Writes dead letters to the on-failure destination. @default a kafkajs producer on the cluster
+   * (acks from all in-sync replicas), connected at start.
+   */
+  readonly writer?: KafkaWriter;
+  /** The event's `bootstrapServers`. @default `brokers`, joined with commas (required with `kafka`) */
+  readonly bootstrapServers?: string;
+  /** The event's `eventSourceArn`. @default a local cluster ARN */
+  readonly eventSourceArn?: string;
   readonly observer?: MappingObserver;
   /** Delay before the first retry of a failed batch, doubled each time up to 2 s. @default 100 */
   readonly retryBackoffMs?: number;
   /**
-   * The consumer's session timeout. A poller that died without leaving (SIGKILL) is evicted after
-   * it, so a restarted runtime gets its partitions back quickly; a live one heartbeats, also while
-   * the function runs. @default 10000
+   * The consumer's session timeout. A mapping that died without leaving (SIGKILL) is evicted after
+   * it, so a restarted one gets its partitions back quickly; a live one heartbeats, also while the
+   * function runs. @default 10000
    */
   readonly sessionTimeoutMs?: number;
   readonly log?: (
@@ -99,6 +138,12 @@ export interface PollerOptions {
     details?: Record<string, unknown>,
   ) => void;
 }
+
+/** Where local mappings say their events come from, unless told. */
+export const LOCAL_CLUSTER_ARN = 'arn:aws:kafka:local:000000000000:cluster/local/local';
+/** Lambda's defaults for a function's timeout and memory (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html). */
+const DEFAULT_TIMEOUT_SECONDS = 3;
+const DEFAULT_MEMORY_MB = 128;
 
 /** A record read from the partition and what the mapping made of it. */
 interface Prepared {
@@ -118,7 +163,7 @@ interface History {
   invokeCount: number;
   firstFailureAt?: Date;
   lastError?: string;
-  responseContext?: DeadLetter['responseContext'];
+  responseContext?: DeliveryHistory['responseContext'];
 }
 
 /** Why a partial batch response cannot be read, or the index of its lowest failed record (-1: none). */
@@ -127,9 +172,18 @@ export type ItemFailures = { readonly lowest: number } | { readonly invalid: str
 export class LocalEventSourceMapping {
   state: MappingState = 'stopped';
   lastError: string | undefined;
-  /** The settings this mapping runs with. */
-  readonly settings: DeployedMapping;
+  /** The settings as given. */
+  readonly settings: MskEventSourceMappingSettings;
+  /** The settings as this mapping runs them, AWS's defaults applied. */
+  readonly resolved: ResolvedSettings;
+  private readonly kafka: Kafka;
+  private readonly bootstrapServers: string;
+  private readonly eventSourceArn: string;
+  private readonly fn: { readonly name: string; readonly timeoutSeconds: number; readonly memoryMb: number };
   private consumer: Consumer | undefined;
+  /** The producer of the default dead-letter writer, connected while running. */
+  private producer: Producer | undefined;
+  private readonly writer: KafkaWriter;
   private readonly maxRetries: number;
   private readonly maxRecordAgeSeconds: number;
   /**
@@ -141,27 +195,81 @@ export class LocalEventSourceMapping {
   /** Per partition, when the first record of the batch being gathered was read. */
   private readonly windowStart = new Map<number, number>();
 
-  constructor(private readonly options: PollerOptions) {
-    const m = options.mapping ?? mappingAsDeployed(options.spec.mapping);
-    checkFilters(m.filters);
-    this.settings = m;
-    const retries = m.errorHandling?.maximumRetryAttempts ?? -1;
+  /** Checks the options and settings (a clear error for each problem); connects to nothing before `start`. */
+  constructor(private readonly options: LocalEventSourceMappingOptions) {
+    const name = options?.functionName;
+    if (typeof name !== 'string' || name === '')
+      throw new TypeError('LocalEventSourceMapping: functionName must be a non-empty string');
+    const where = `LocalEventSourceMapping ${name}`;
+    if (typeof options.topic !== 'string' || options.topic === '')
+      throw new TypeError(`${where}: topic must be a non-empty string`);
+    if (typeof options.handler !== 'function') throw new TypeError(`${where}: handler must be a function`);
+    const m = resolveSettings(options.settings, where);
+    if (m.schemaRegistry && !options.schemaRegistry)
+      throw new TypeError(
+        `${where}: SchemaRegistryConfig is set, so a schemaRegistry option is needed to look up schema versions`,
+      );
+    const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const memoryMb = options.memoryMb ?? DEFAULT_MEMORY_MB;
+    // Lambda's limits: a timeout of 1–900 s, 128–10,240 MB of memory (API_CreateFunction.html).
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900)
+      throw new RangeError(
+        `${where}: timeoutSeconds must be an integer from 1 to 900, not ${timeoutSeconds}`,
+      );
+    if (!Number.isInteger(memoryMb) || memoryMb < 128 || memoryMb > 10_240)
+      throw new RangeError(`${where}: memoryMb must be an integer from 128 to 10240, not ${memoryMb}`);
+    this.fn = { name, timeoutSeconds, memoryMb };
+
+    const brokers =
+      options.brokers === undefined
+        ? undefined
+        : (typeof options.brokers === 'string' ? options.brokers.split(',') : [...options.brokers])
+            .map((b) => b.trim())
+            .filter((b) => b !== '');
+    if (options.kafka) this.kafka = options.kafka;
+    else if (brokers && brokers.length > 0)
+      this.kafka = new Kafka({ clientId: `esm-${name}`, brokers, logLevel: logLevel.NOTHING });
+    else throw new TypeError(`${where}: give the cluster as kafka (a kafkajs Kafka) or brokers (host:port)`);
+    const bootstrapServers = options.bootstrapServers ?? brokers?.join(',');
+    if (!bootstrapServers)
+      throw new TypeError(
+        `${where}: with a kafka client, give bootstrapServers (the events' bootstrapServers)`,
+      );
+    this.bootstrapServers = bootstrapServers;
+    this.eventSourceArn = options.eventSourceArn ?? LOCAL_CLUSTER_ARN;
+    this.writer = options.writer ?? {
+      send: async (batch) => {
+        if (!this.producer)
+          throw new Error(`${where}: the dead-letter producer is not connected (not started)`);
+        return this.producer.sendBatch({
+          acks: -1,
+          topicMessages: batch.map((t) => ({ topic: t.topic, messages: [...t.messages] })),
+        });
+      },
+    };
+
+    this.settings = options.settings;
+    this.resolved = m;
+    const retries = m.maximumRetryAttempts;
     this.maxRetries = retries === -1 && m.onFailureTopic ? RETRIES_WITH_DESTINATION : retries;
-    this.maxRecordAgeSeconds = m.errorHandling?.maximumRecordAgeSeconds ?? -1;
+    this.maxRecordAgeSeconds = m.maximumRecordAgeSeconds;
   }
 
   get name(): string {
-    return this.options.spec.name;
+    return this.fn.name;
   }
 
   /** Joins the consumer group at the configured starting position and starts polling. */
   async start(): Promise<void> {
-    const { spec, kafka } = this.options;
-    const m = this.settings;
+    const m = this.resolved;
     this.state = 'starting';
+    if (!this.options.writer && m.onFailureTopic) {
+      this.producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
+      await this.producer.connect();
+    }
     await this.applyStartingPosition();
     const sessionTimeout = this.options.sessionTimeoutMs ?? 10_000;
-    const consumer = kafka.consumer({
+    const consumer = this.kafka.consumer({
       groupId: m.consumerGroupId,
       // The broker answers a fetch as soon as there is a record; the batching window is applied here
       // (see onBatch), so a full batch is not held back by it.
@@ -173,7 +281,7 @@ export class LocalEventSourceMapping {
       heartbeatInterval: Math.max(100, Math.min(1000, Math.floor(sessionTimeout / 3))),
       // A member must rejoin within the rebalance timeout; one that is invoking rejoins after the
       // invocation, which may run for the whole function timeout.
-      rebalanceTimeout: Math.max(60_000, spec.timeoutSeconds * 1000 + sessionTimeout),
+      rebalanceTimeout: Math.max(60_000, this.fn.timeoutSeconds * 1000 + sessionTimeout),
       retry: { retries: 10 },
     });
     this.consumer = consumer;
@@ -188,8 +296,8 @@ export class LocalEventSourceMapping {
     });
     await consumer.connect();
     await consumer.subscribe({
-      topic: spec.sourceTopic,
-      fromBeginning: m.startingPosition.type !== 'LATEST',
+      topic: this.options.topic,
+      fromBeginning: m.startingPosition !== 'LATEST',
     });
     await consumer.run({
       autoCommit: false,
@@ -203,33 +311,29 @@ export class LocalEventSourceMapping {
 
   /** Leaves the consumer group; what was not committed is read again at the next start. */
   async stop(): Promise<void> {
-    if (!this.consumer) return;
+    if (!this.consumer && !this.producer) return;
     this.state = 'stopping';
-    await this.consumer.disconnect();
+    await this.consumer?.disconnect();
     this.consumer = undefined;
+    await this.producer?.disconnect();
+    this.producer = undefined;
     this.state = 'stopped';
   }
 
   /** AT_TIMESTAMP for a group with no committed offsets: start each partition at the first record at or after it. */
   private async applyStartingPosition(): Promise<void> {
-    const { spec, kafka } = this.options;
-    const position = this.settings.startingPosition;
-    if (position.type !== 'AT_TIMESTAMP') return;
-    const admin = kafka.admin();
+    const { topic } = this.options;
+    const m = this.resolved;
+    if (m.startingPosition !== 'AT_TIMESTAMP') return;
+    const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const [committed] = await admin.fetchOffsets({
-        groupId: this.settings.consumerGroupId,
-        topics: [spec.sourceTopic],
-      });
+      const [committed] = await admin.fetchOffsets({ groupId: m.consumerGroupId, topics: [topic] });
       if (committed?.partitions.some((p) => p.offset !== '-1')) return;
-      const offsets = await admin.fetchTopicOffsetsByTimestamp(
-        spec.sourceTopic,
-        Date.parse(position.timestamp),
-      );
+      const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, m.startingTimestampMs);
       await admin.setOffsets({
-        groupId: this.settings.consumerGroupId,
-        topic: spec.sourceTopic,
+        groupId: m.consumerGroupId,
+        topic,
         partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
       });
     } finally {
@@ -285,7 +389,7 @@ export class LocalEventSourceMapping {
       next = last + 1;
     };
     await commitUpTo(next);
-    const windowMs = this.settings.maximumBatchingWindowSeconds * 1000;
+    const windowMs = this.resolved.batchingWindowMs;
     // The records to invoke, in order, and where each is among the entries.
     const queue: Pending[] = [];
     const entryOf = new Map<Pending, number>();
@@ -297,7 +401,7 @@ export class LocalEventSourceMapping {
     let head = 0; // first record of the queue not done
     while (head < queue.length && isRunning() && !isStale()) {
       const chunk = this.takeChunk(queue, head);
-      const full = head + chunk.length < queue.length || chunk.length >= this.settings.batchSize;
+      const full = head + chunk.length < queue.length || chunk.length >= this.resolved.batchSize;
       if (!full && windowMs > 0) {
         const started = this.windowStart.get(partition) ?? Date.now();
         this.windowStart.set(partition, started);
@@ -320,7 +424,7 @@ export class LocalEventSourceMapping {
 
   /** The schema-registry step, the payload cap and the filters. Returns what to deliver, or 'skip'. */
   private async prepare(original: MskRecord, value: Buffer | null): Promise<Prepared | 'skip'> {
-    const m = this.settings;
+    const m = this.resolved;
     const registry = m.schemaRegistry;
     let delivered = original;
     /** What the filters look at: the deserialized JSON, or the value's bytes as text or JSON. */
@@ -331,7 +435,7 @@ export class LocalEventSourceMapping {
         await this.deadLetter([original], result, { invokeCount: 0, responseContext: null });
         return 'skip';
       }
-      if (registry.eventRecordFormat === 'JSON') {
+      if (registry.format === 'JSON') {
         delivered = {
           ...original,
           // The JSON text as the producer wrote it (parsing and serializing it again would give the
@@ -389,18 +493,26 @@ export class LocalEventSourceMapping {
     const unframed = unframe(value as Buffer, 'required');
     if (unframed instanceof PoisonRecord) return fail(unframed);
     const schemaVersionId = unframed.schemaVersionId as string;
-    const contract = await this.options.schemaOf(schemaVersionId);
-    if (!contract) return fail(schemaNotFound(schemaVersionId));
+    const schema = await this.options.schemaRegistry?.lookup(schemaVersionId);
+    if (!schema) return fail(schemaNotFound(schemaVersionId));
     const parsed = parsePayload(unframed.payload);
     if (parsed instanceof PoisonRecord) return fail(parsed);
-    const invalid = validate ? validateAgainst(contract, schemaVersionId, parsed.json) : undefined;
-    if (invalid) return fail(invalid);
+    const issues = validate ? schema.validate(parsed.json) : [];
+    if (issues.length > 0)
+      return fail(
+        new PoisonRecord(
+          'ValidationError',
+          `does not match schema ${schema.name ?? 'version'} (${schemaVersionId})`,
+          'RecordRejected',
+          issues,
+        ),
+      );
     return { json: parsed.json, payload: unframed.payload, schemaVersionId };
   }
 
   /** The next batch: at most BatchSize records and 6 MB of event payload (estimated). */
   private takeChunk(queue: readonly Pending[], from: number): Pending[] {
-    const limit = this.settings.batchSize;
+    const limit = this.resolved.batchSize;
     const chunk: Pending[] = [];
     let bytes = EVENT_OVERHEAD_BYTES;
     for (let i = from; i < queue.length; i++) {
@@ -421,7 +533,7 @@ export class LocalEventSourceMapping {
     heartbeat: () => Promise<void>,
     isRunning: () => boolean,
   ): Promise<number> {
-    const m = this.settings;
+    const m = this.resolved;
     const history: History = { invokeCount: 0 };
     let remaining = chunk;
     let attempt = 0;
@@ -450,24 +562,21 @@ export class LocalEventSourceMapping {
       }
       const event = toMskEvent(
         remaining.map((p) => p.delivered),
-        this.options.eventSourceArn,
-        this.options.bootstrapServers,
+        this.eventSourceArn,
+        this.bootstrapServers,
       );
-      const fn = {
-        name: this.name,
-        timeoutSeconds: this.options.spec.timeoutSeconds,
-        memoryMb: this.options.spec.memoryMb,
-      };
       // Heartbeat while the function runs, so an invocation longer than the session timeout does not
       // get the poller evicted (a rebalance, and the batch delivered twice).
       const beat = setInterval(() => heartbeat().catch(() => {}), 1000);
-      const result = await invoke(fn, this.options.handler, event).finally(() => clearInterval(beat));
+      const result = await invoke(this.fn, this.options.handler, event).finally(() => clearInterval(beat));
       history.invokeCount++;
       this.options.observer?.invoked?.(this.name, remaining.length, result.durationMs, result.ok);
       await heartbeat();
 
       if (result.ok) {
-        const failures = m.reportBatchItemFailures ? itemFailures(result.value, remaining) : { lowest: -1 };
+        const failures = m.reportBatchItemFailures
+          ? itemFailures(result.value as KafkaBatchResponse | undefined, remaining)
+          : { lowest: -1 };
         if ('lowest' in failures && failures.lowest === -1) return chunk.length;
         if ('invalid' in failures) {
           // Lambda fails the whole batch when it cannot read the response
@@ -492,7 +601,7 @@ export class LocalEventSourceMapping {
       history.firstFailureAt ??= new Date();
       attempt++;
 
-      if (!result.ok && m.errorHandling?.bisectBatchOnFunctionError && remaining.length > 1) {
+      if (!result.ok && m.bisectBatchOnFunctionError && remaining.length > 1) {
         // Split in two and run each half as its own batch; splitting does not use up a retry.
         const half = Math.ceil(remaining.length / 2);
         const first = remaining.slice(0, half);
@@ -535,8 +644,7 @@ export class LocalEventSourceMapping {
     failure: PoisonRecord,
     history: History,
   ): Promise<void> {
-    const { spec, writer } = this.options;
-    const destination = this.settings.onFailureTopic;
+    const destination = this.resolved.onFailureTopic;
     if (!destination) {
       // Without a destination Lambda drops what it gives up on
       // (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html).
@@ -551,13 +659,13 @@ export class LocalEventSourceMapping {
       return;
     }
     const event = {
-      eventSourceArn: this.options.eventSourceArn,
-      bootstrapServers: this.options.bootstrapServers,
+      eventSourceArn: this.eventSourceArn,
+      bootstrapServers: this.bootstrapServers,
     };
     const invocation = {
       awsRequestId: crypto.randomUUID(),
-      invokedFunctionArn: localFunctionArn(spec.name),
-      functionName: spec.name,
+      invokedFunctionArn: localFunctionArn(this.name),
+      functionName: this.name,
     };
     const decoded: DecodedRecord[] = decodeMskEvent(
       toMskEvent(records, event.eventSourceArn, event.bootstrapServers),
@@ -572,7 +680,7 @@ export class LocalEventSourceMapping {
         }),
       ),
     );
-    await writer.send([{ topic: destination, messages }]);
+    await this.writer.send([{ topic: destination, messages }]);
     this.options.observer?.deadLettered?.(this.name, failure.condition, records.length);
     this.options.log?.('warn', `${this.name}: ${records.length} record(s) sent to ${destination}`, {
       condition: failure.condition,

@@ -12,7 +12,8 @@ import { eventRecord, schemaVersionIds } from '../../core/records';
 import { type ConsumerSpec, consumers, type TopicSpec, topicNamed } from '../../core/topology';
 import type { SharedProducer } from '../../lambdas/shared/kafka';
 import { ensureTopics } from '../../lambdas/shared/topics';
-import { LocalEventSourceMapping } from '../../local/esm/poller';
+import { consumerMapping } from '../../local/consumer-mapping';
+import type { LocalEventSourceMapping } from '../../local/esm/index';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
@@ -63,11 +64,11 @@ async function isolated(overrides: Partial<ConsumerSpec['mapping']> = {}, extra:
 async function start(
   spec: ConsumerSpec,
   handler: (event: MskEvent) => Promise<KafkaBatchResponse | undefined>,
-  options: Partial<ConstructorParameters<typeof LocalEventSourceMapping>[0]> = {},
+  options: Partial<Parameters<typeof consumerMapping>[0]> = {},
 ) {
   const invocations: MskEvent[] = [];
   const logs: string[] = [];
-  const mapping = new LocalEventSourceMapping({
+  const mapping = consumerMapping({
     spec,
     log: (_level, message) => logs.push(message),
     kafka: testKafka(brokers, spec.name),

@@ -18,7 +18,8 @@ import { ensureTopics } from '../../lambdas/shared/topics';
 import { type ConnectedOps, connectOps, opsSettings } from '../../local/cli/clients';
 import { markerTopicOf } from '../../local/cli/dead-letters';
 import { REDRIVEN_FROM_HEADER, redrive } from '../../local/cli/redrive';
-import { LocalEventSourceMapping } from '../../local/esm/poller';
+import { consumerMapping } from '../../local/consumer-mapping';
+import type { LocalEventSourceMapping } from '../../local/esm/index';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
@@ -97,7 +98,7 @@ describe('re-driving a dead letter the handler wrote', () => {
       contractOf: contractOfSchemaVersionId(undefined),
     };
     const delivered: MskRecord[] = [];
-    mapping = new LocalEventSourceMapping({
+    mapping = consumerMapping({
       spec: mappingSpec,
       kafka: testKafka(brokers, name),
       handler: async (event: MskEvent, context) => {

@@ -6,8 +6,10 @@
  *   (the forms Lambda takes as "the same syntax as EventBridge")
  * - RULER: https://github.com/aws/event-ruler README (AWS's matching engine: arrays, wildcard escapes)
  */
+import { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { consumers } from '../../core/topology';
+import { type ConsumerMappingOptions, consumerMapping } from '../../local/consumer-mapping';
 import {
   checkFilters,
   FilterPatternError,
@@ -17,7 +19,6 @@ import {
   MAX_FILTERS,
   passesFilters,
 } from '../../local/esm/filters';
-import { LocalEventSourceMapping, type PollerOptions } from '../../local/esm/poller';
 
 /** A filter on the fields of a JSON value. */
 const onJson = (fields: Record<string, unknown>): FilterSpec[] => [{ pattern: { value: fields } }];
@@ -540,10 +541,16 @@ describe('checkFilters', () => {
       ...spec,
       mapping: { ...spec.mapping, filters: [{ pattern: { value: { a: [{ wildcard: '**' }] } } }] },
     };
-    // The constructor reads only the spec; nothing connects to Kafka before start().
-    expect(() => new LocalEventSourceMapping({ spec: bad } as unknown as PollerOptions)).toThrow(
-      FilterPatternError,
-    );
-    expect(() => new LocalEventSourceMapping({ spec } as unknown as PollerOptions)).not.toThrow();
+    // The constructor checks the options; nothing connects to Kafka before start().
+    const options = (s: typeof spec): ConsumerMappingOptions => ({
+      spec: s,
+      handler: async () => undefined,
+      kafka: new Kafka({ brokers: ['127.0.0.1:9'] }),
+      writer: { send: async () => [] },
+      schemaOf: async () => undefined,
+      bootstrapServers: '127.0.0.1:9',
+    });
+    expect(() => consumerMapping(options(bad))).toThrow(FilterPatternError);
+    expect(() => consumerMapping(options(spec))).not.toThrow();
   });
 });

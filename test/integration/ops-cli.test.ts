@@ -15,15 +15,14 @@ import { eventRecord, schemaVersionIds } from '../../core/records';
 import { type TopicSpec, topicNamed } from '../../core/topology';
 import type { SharedProducer } from '../../lambdas/shared/kafka';
 import { ensureTopics } from '../../lambdas/shared/topics';
-import { type ConnectedOps, connectOps, opsSettings } from '../../local/cli/clients';
-import { listDeadLetters, markerTopicOf } from '../../local/cli/dead-letters';
-import type { RecordView } from '../../local/cli/decode';
-import { mappingLags, topologyMappings } from '../../local/cli/lag';
-import { main } from '../../local/cli/ops';
-import { REDRIVEN_FROM_HEADER, type RedriveResult, redrive } from '../../local/cli/redrive';
-import { tail } from '../../local/cli/tail';
 import { toMskEvent, toMskRecord } from '../../local/esm/msk-records';
-import { lagOf } from '../../local/metrics';
+import { type ConnectedOps, connectOps, opsSettings } from '../../ops/clients';
+import { listDeadLetters, markerTopicOf } from '../../ops/dead-letters';
+import type { RecordView } from '../../ops/decode';
+import { lagOf, mappingLags, topologyMappings } from '../../ops/lag';
+import { main } from '../../ops/ops';
+import { REDRIVEN_FROM_HEADER, type RedriveResult, redrive } from '../../ops/redrive';
+import { tail } from '../../ops/tail';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
 import {
@@ -143,10 +142,10 @@ async function ops_(...argv: string[]) {
 
 const run = promisify(execFile);
 
-/** Runs the real entry point (tsx local/cli/ops.ts) as `npm run ops` does. */
+/** Runs the real entry point (tsx ops/ops.ts) as `npm run ops` does. */
 async function opsProcess(args: string[], extraEnv: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'local/cli/ops.ts', ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'ops/ops.ts', ...args], {
       env: { ...process.env, ...env, ...extraEnv },
       timeout: 60_000,
     });

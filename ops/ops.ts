@@ -231,7 +231,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
   }
 }
 
-// Run when executed (tsx local/cli/ops.ts), not when imported by tests.
+// Run when executed (tsx ops/ops.ts), not when imported by tests.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).then((status) => process.exit(status));
 }

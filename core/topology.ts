@@ -34,7 +34,7 @@ export interface TopicSpec {
   readonly maxMessageBytes: number;
   /**
    * Event types written to this topic, `dead_letter` for `<topic>.dlq`, or `redrive_log` for
-   * `<topic>.dlq.redriven` (which dead letters were re-driven: local/cli/redrive.ts).
+   * `<topic>.dlq.redriven` (which dead letters were re-driven: ops/redrive.ts).
    */
   readonly carries: readonly EventType[] | 'dead_letter' | 'redrive_log';
   /** How records are keyed; absent for dead-letter topics, which keep the failed record's key, and re-drive logs. */
@@ -155,7 +155,7 @@ const deadLetterTopic = (source: string): TopicSpec => ({
 });
 
 /**
- * The re-drive log of a dead-letter topic (local/cli/redrive.ts): one record per re-driven dead
+ * The re-drive log of a dead-letter topic (ops/redrive.ts): one record per re-driven dead
  * letter, keyed `<partition>/<offset>`. Compacted, so the latest record of every key is kept for good
  * and `retention.ms` does not apply (it governs the `delete` policy only:
  * https://kafka.apache.org/documentation/#topicconfigs_retention.ms); one partition, as it is small

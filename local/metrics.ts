@@ -6,6 +6,7 @@
 import type { Admin } from 'kafkajs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { consumers, topics } from '../core/topology';
+import { lagOf } from '../ops/lag';
 
 export class RuntimeMetrics {
   readonly registry = new Registry();
@@ -88,20 +89,4 @@ export class RuntimeMetrics {
       },
     });
   }
-}
-
-/** Records between a group's committed offsets and the end of `topic` (uncommitted partitions count from their start). */
-export async function lagOf(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const [ends, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic).catch(() => []),
-    admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => []),
-  ]);
-  const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
-  let lag = 0n;
-  for (const end of ends) {
-    const at = byPartition.get(end.partition);
-    const from = at === undefined || at === '-1' ? BigInt(end.low) : BigInt(at);
-    lag += BigInt(end.high) > from ? BigInt(end.high) - from : 0n;
-  }
-  return Number(lag);
 }

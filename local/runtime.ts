@@ -12,6 +12,7 @@ import type { KafkaBatchResponse, MskEvent } from '../core/msk-event';
 import { consumers } from '../core/topology';
 import { createKafka, SharedProducer } from '../lambdas/shared/kafka';
 import { ensureTopics } from '../lambdas/shared/topics';
+import { lagOf } from '../ops/lag';
 import { createApiServer } from './api/server';
 import { CoalescingWriter, coalescingWriters } from './coalescing-writer';
 import { consumerMapping, pollersOf } from './consumer-mapping';
@@ -20,7 +21,7 @@ import { type LoadOptions, loadFunctions } from './functions';
 import { EmbeddedKafka } from './kafka/broker';
 import type { AsyncHandler } from './lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda';
-import { lagOf, RuntimeMetrics } from './metrics';
+import { RuntimeMetrics } from './metrics';
 import { schemaRegistryFromEnvironment } from './schema-registry';
 import { liveView } from './view/routes';
 

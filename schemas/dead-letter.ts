@@ -28,7 +28,7 @@ const Base64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$' });
  * The schema a value (key) was deserialized with, when the mapping's schema-registry integration
  * delivers it as JSON (https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html):
  * for Glue, `schemaId` is the schema version id. Re-drive frames the JSON again with it, and checks
- * its shape itself (local/cli/reframe.ts). Any value here: AWS's published samples vary (Powertools'
+ * its shape itself (ops/reframe.ts). Any value here: AWS's published samples vary (Powertools'
  * protobuf sample has no `schemaId`), records written before this field was described may carry
  * anything in it, and an empty schema is the only property a BACKWARD-compatible version may add to
  * this open object (PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL, schemas/compatibility.ts).

@@ -124,6 +124,7 @@ export class KafkaStack extends Stack {
           removalPolicy,
         });
 
+    // `npm run ops -- --stage <stage>` reads this output by its key (CLUSTER_ARN_OUTPUT, ops/discover.ts).
     new CfnOutput(this, 'ClusterArn', {
       value: this.kafka.cluster.attrArn,
       description: 'The MSK cluster (aws kafka get-bootstrap-brokers --cluster-arn <arn>)',

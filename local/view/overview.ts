@@ -5,10 +5,10 @@
  * shows what is on the cluster, not what this process happened to see.
  */
 import { consumers, topics } from '../../core/topology';
-import type { OpsClients } from '../cli/clients';
-import { type DeadLetterEntry, deadLetterEntries, markerTopicOf } from '../cli/dead-letters';
-import { bytesText, decodeValue } from '../cli/decode';
-import { mappingLags, topologyMappings } from '../cli/lag';
+import type { OpsClients } from '../../ops/clients';
+import { type DeadLetterEntry, deadLetterEntries, markerTopicOf } from '../../ops/dead-letters';
+import { bytesText, decodeValue } from '../../ops/decode';
+import { mappingLags, topologyMappings } from '../../ops/lag';
 import {
   existingTopics,
   lastOf,
@@ -18,8 +18,8 @@ import {
   readWindows,
   topicOffsets,
   wholeTopic,
-} from '../cli/read';
-import { REDRIVEN_FROM_HEADER } from '../cli/redrive';
+} from '../../ops/read';
+import { REDRIVEN_FROM_HEADER } from '../../ops/redrive';
 
 /** A mapping as the runtime runs it. */
 export interface MappingStatus {

@@ -1,15 +1,15 @@
 /**
  * The live view's routes on the local API: `GET /` (the page, local/view/index.html: plain HTML and
  * a little vanilla JavaScript, no build step, nothing loaded from elsewhere), `GET /api/overview`
- * (local/view/overview.ts) and `POST /api/redrive` (local/cli/redrive.ts, the logic of
+ * (local/view/overview.ts) and `POST /api/redrive` (ops/redrive.ts, the logic of
  * `npm run ops -- redrive`).
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { topics } from '../../core/topology';
+import { OpsError } from '../../ops/clients';
+import { redrive } from '../../ops/redrive';
 import type { ApiServerOptions } from '../api/server';
-import { OpsError } from '../cli/clients';
-import { redrive } from '../cli/redrive';
 import { type Overview, type OverviewOptions, type OverviewSources, readOverview } from './overview';
 
 type Response = { status?: number; contentType: string; body: string };

@@ -12,9 +12,9 @@ import { deadLetterFor, deadLetterMessage, PoisonRecord } from '../../core/dead-
 import { decodeMskEvent } from '../../core/msk-event';
 import { eventRecord, schemaVersionIds } from '../../core/records';
 import { consumers, topics } from '../../core/topology';
-import { REDRIVEN_FROM_HEADER } from '../../local/cli/redrive';
 import { LocalRuntime } from '../../local/runtime';
 import type { Overview } from '../../local/view/overview';
+import { REDRIVEN_FROM_HEADER } from '../../ops/redrive';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';
 import { mskRecord } from '../fixtures/msk';

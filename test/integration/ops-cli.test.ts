@@ -15,17 +15,17 @@ import { eventRecord, schemaVersionIds } from '../../core/records';
 import { type TopicSpec, topicNamed } from '../../core/topology';
 import type { SharedProducer } from '../../lambdas/shared/kafka';
 import { ensureTopics } from '../../lambdas/shared/topics';
-import { type ConnectedOps, connectOps, opsSettings } from '../../local/cli/clients';
-import { listDeadLetters, markerTopicOf } from '../../local/cli/dead-letters';
-import type { RecordView } from '../../local/cli/decode';
-import { mappingLags, topologyMappings } from '../../local/cli/lag';
-import { main } from '../../local/cli/ops';
-import { REDRIVEN_FROM_HEADER, type RedriveResult, redrive } from '../../local/cli/redrive';
-import { tail } from '../../local/cli/tail';
 import { toMskEvent, toMskRecord } from '../../local/esm/msk-records';
-import { lagOf } from '../../local/metrics';
+import { type ConnectedOps, connectOps, opsSettings } from '../../ops/clients';
+import { listDeadLetters, markerTopicOf } from '../../ops/dead-letters';
+import type { RecordView } from '../../ops/decode';
+import { lagOf, mappingLags, topologyMappings } from '../../ops/lag';
+import { main } from '../../ops/ops';
+import { REDRIVEN_FROM_HEADER, type RedriveResult, redrive } from '../../ops/redrive';
+import { tail } from '../../ops/tail';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
+import { bootstrapAnswer, fakeAws } from '../support/fake-msk';
 import {
   durableProducer,
   type ReadMessage,
@@ -143,10 +143,10 @@ async function ops_(...argv: string[]) {
 
 const run = promisify(execFile);
 
-/** Runs the real entry point (tsx local/cli/ops.ts) as `npm run ops` does. */
+/** Runs the real entry point (tsx ops/ops.ts) as `npm run ops` does. */
 async function opsProcess(args: string[], extraEnv: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'local/cli/ops.ts', ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'ops/ops.ts', ...args], {
       env: { ...process.env, ...env, ...extraEnv },
       timeout: 60_000,
     });
@@ -578,5 +578,45 @@ describe('ops lag', () => {
       if (ref && row.topicExists) expect(row.lag).toBe(await lagOf(admin, ref.groupId, ref.topic));
     }
     expect((await ops_('lag')).out.split('\n')[0]).toMatch(/^MAPPING\s+GROUP\s+TOPIC\s+LAG$/);
+  });
+});
+
+describe('ops --stage', () => {
+  // AWS is stood in for (test/support/fake-msk.ts: the real Kafka SDK client, its HTTP answered with
+  // GetBootstrapBrokers' wire form; moto has no GetBootstrapBrokers): the stack output names a
+  // cluster whose plaintext listener is this test's broker, and nothing names the broker but that.
+  it('connects to the brokers GetBootstrapBrokers gives for the cluster of the stage’s stack', async () => {
+    const { source } = await topicPair(1);
+    await writeAndRead(source, [{ key: 'found', value: Buffer.from('{"via":"discovery"}'), partition: 0 }]);
+    const arn =
+      'arn:aws:kafka:eu-west-1:123456789012:cluster/it-events/0a1b2c3d-4e5f-6789-abcd-ef0123456789-1';
+    const aws = fakeAws(bootstrapAnswer({ bootstrapBrokerString: brokers }), {
+      'it-kafka': [{ OutputKey: 'ClusterArn', OutputValue: arn }],
+    });
+    const out: string[] = [];
+    const err: string[] = [];
+    const status = await main(
+      ['--stage', 'it', 'tail', source, '--from-beginning', '--limit', '1', '--json'],
+      {
+        out: (t) => out.push(t),
+        err: (t) => err.push(t),
+        env: { AWS_REGION: 'eu-west-1', KAFKA_AUTH: 'plaintext' },
+        aws,
+      },
+    );
+    expect(status, err.join('\n')).toBe(0);
+    expect(aws.stacksAsked).toEqual([{ stackName: 'it-kafka', region: 'eu-west-1' }]);
+    expect(aws.requests.map((r) => r.path)).toEqual([
+      `/v1/clusters/${encodeURIComponent(arn)}/bootstrap-brokers`,
+    ]);
+    expect(out.map((line) => JSON.parse(line))).toMatchObject([
+      {
+        topic: source,
+        partition: 0,
+        offset: '0',
+        key: 'found',
+        value: { format: 'json', json: { via: 'discovery' } },
+      },
+    ]);
   });
 });

@@ -15,11 +15,11 @@ import { type ConsumerSpec, consumers, type TopicSpec, topicNamed } from '../../
 import { processBatch } from '../../lambdas/consumers/consumer';
 import { derivers } from '../../lambdas/consumers/flows';
 import { ensureTopics } from '../../lambdas/shared/topics';
-import { type ConnectedOps, connectOps, opsSettings } from '../../local/cli/clients';
-import { markerTopicOf } from '../../local/cli/dead-letters';
-import { REDRIVEN_FROM_HEADER, redrive } from '../../local/cli/redrive';
 import { consumerMapping } from '../../local/consumer-mapping';
 import type { LocalEventSourceMapping } from '../../local/esm/index';
+import { type ConnectedOps, connectOps, opsSettings } from '../../ops/clients';
+import { markerTopicOf } from '../../ops/dead-letters';
+import { REDRIVEN_FROM_HEADER, redrive } from '../../ops/redrive';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';

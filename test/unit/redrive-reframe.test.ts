@@ -1,5 +1,5 @@
 /**
- * What re-drive writes for a dead letter's value and key (local/cli/reframe.ts): Glue-framed values
+ * What re-drive writes for a dead letter's value and key (ops/reframe.ts): Glue-framed values
  * as they are, JSON values framed again with the schema version the record carried or else the
  * contract's current one, and a clear error for JSON that cannot be framed. And the dead letter keeps
  * the schema metadata that choice needs (core/dead-letter.ts, schemas/dead-letter.ts).
@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { deadLetterFor, PoisonRecord } from '../../core/dead-letter';
 import { decode, encode } from '../../core/glue-wire-format';
 import { decodeMskEvent, type MskRecord } from '../../core/msk-event';
-import { UsageError } from '../../local/cli/clients';
-import { originalOf } from '../../local/cli/dead-letters';
+import { UsageError } from '../../ops/clients';
+import { originalOf } from '../../ops/dead-letters';
 import {
   type CurrentSchemaIds,
   contractSchemaIds,
@@ -17,7 +17,7 @@ import {
   redriveKey,
   redriveValue,
   schemaIdsFromEnvironment,
-} from '../../local/cli/reframe';
+} from '../../ops/reframe';
 import { eventExamples } from '../../schemas/examples';
 import type { EventType } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';

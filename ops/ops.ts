@@ -1,5 +1,6 @@
 /**
- * `npm run ops -- <command>`: the operator's tools for the event topics, on the local broker or on MSK.
+ * `npm run ops -- [--stage S | --cluster-arn A] <command>`: the operator's tools for the event
+ * topics, on the local broker or on MSK.
  *
  *   tail <topic> [--from-beginning] [--limit N]     follow a topic, values decoded
  *   dead-letters [<dlq-topic>] [--limit N]          dead letters and why (default: every <topic>.dlq)
@@ -7,21 +8,23 @@
  *                                                   write dead letters' originals back to their topic
  *   lag                                             consumer lag of each event-source mapping
  *
- * `--json` prints JSON (one object per record for tail). Connection: KAFKA_BROKERS (default
- * 127.0.0.1:9092), KAFKA_AUTH=iam with AWS_REGION for MSK with IAM. Errors are one line on stderr;
+ * `--json` prints JSON (one object per record for tail). Connection (./discover.ts): KAFKA_BROKERS
+ * if set; else the MSK cluster of `--stage` (its stack's ClusterArn output) or of `--cluster-arn`,
+ * whose bootstrap brokers are looked up, with IAM; else 127.0.0.1:9092. Errors are one line on stderr;
  * exit status 1 when an operation fails, 2 when the command line is wrong.
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connectOps, OpsError, opsSettings, UsageError } from './clients';
+import { connectOps, OpsError, UsageError } from './clients';
 import { formatDeadLetter, listDeadLetters } from './dead-letters';
 import { formatRecord } from './decode';
+import { type DiscoveryClients, opsTarget, resolveSettings, targetEnvironment } from './discover';
 import { formatLags, mappingLags } from './lag';
 import { formatRedrive, redrive } from './redrive';
 import { schemaIdsFromEnvironment } from './reframe';
 import { tail } from './tail';
 
-const USAGE = `usage: npm run ops -- <command> [options]
+const USAGE = `usage: npm run ops -- [--stage S | --cluster-arn A] <command> [options]
 
 commands:
   tail <topic> [--from-beginning] [--limit N]
@@ -40,12 +43,19 @@ commands:
       Records each event-source mapping's consumer group has yet to process.
 
 options:
-  --json    machine-readable output
-  --help    this text
+  --stage S          the deployed stage S: the cluster named by the ClusterArn output of the stack
+                     S-kafka (in AWS_REGION), its brokers from Kafka GetBootstrapBrokers; IAM auth
+  --cluster-arn A    the MSK cluster A, its brokers from Kafka GetBootstrapBrokers; IAM auth
+  --json             machine-readable output
+  --help             this text
 
 environment:
-  KAFKA_BROKERS  bootstrap brokers, host:port[,host:port] (default 127.0.0.1:9092)
-  KAFKA_AUTH     plaintext (default) or iam (MSK IAM, TLS; needs AWS_REGION and AWS credentials)
+  KAFKA_BROKERS  bootstrap brokers, host:port[,host:port]: used as given, nothing looked up
+                 (default without --stage or --cluster-arn: 127.0.0.1:9092, the broker of npm start)
+  OPS_STAGE, OPS_CLUSTER_ARN  as --stage and --cluster-arn
+  KAFKA_AUTH     iam (default with --stage or --cluster-arn: MSK IAM over TLS, needs AWS credentials)
+                 or plaintext (default otherwise)
+  AWS_REGION     with iam or --stage: the region of the cluster and its stack
   GLUE_REGISTRY_NAME  with iam: the stack's Glue registry (<stage>-events), for redrive`;
 
 function count(name: string, raw: string | undefined, min: number): number | undefined {
@@ -77,6 +87,8 @@ function parse(argv: readonly string[]) {
         'from-offset': { type: 'string' },
         'to-offset': { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
+        stage: { type: 'string' },
+        'cluster-arn': { type: 'string' },
       },
     });
   } catch (error) {
@@ -94,7 +106,8 @@ function only(command: string, values: Record<string, unknown>, allowed: readonl
     'dry-run': false,
   };
   for (const [name, value] of Object.entries(values)) {
-    if (value === undefined || value === defaults[name] || ['json', 'help'].includes(name)) continue;
+    if (value === undefined || value === defaults[name]) continue;
+    if (['json', 'help', 'stage', 'cluster-arn'].includes(name)) continue;
     if (!allowed.includes(name)) throw new UsageError(`${command} does not take --${name}`);
   }
 }
@@ -110,6 +123,8 @@ export interface MainIo {
   readonly out?: (text: string) => void;
   readonly err?: (text: string) => void;
   readonly env?: NodeJS.ProcessEnv;
+  /** The AWS calls that find a stage's or cluster's brokers (./discover.ts); tests give their own. */
+  readonly aws?: DiscoveryClients;
 }
 
 /** Runs one command line; returns the exit status. */
@@ -132,7 +147,8 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
       );
     }
     // Check the command line fully before connecting, so a typo costs no connection attempt.
-    const settings = opsSettings(io.env);
+    const env = io.env ?? process.env;
+    const target = opsTarget({ stage: values.stage, clusterArn: values['cluster-arn'] }, env);
     let run: () => Promise<number>;
     if (command === 'tail') {
       only(command, values, ['from-beginning', 'limit']);
@@ -191,7 +207,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
         fromOffset: offset('from-offset', values['from-offset']),
         toOffset: offset('to-offset', values['to-offset']),
         dryRun: values['dry-run'],
-        schemaIds: schemaIdsFromEnvironment(io.env ?? process.env),
+        schemaIds: schemaIdsFromEnvironment(targetEnvironment(target, env)),
       };
       if (
         options.fromOffset !== undefined &&
@@ -214,7 +230,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
         return 0;
       };
     }
-    const clients = await connectOps(settings);
+    const clients = await connectOps(await resolveSettings(target, env, io.aws));
     close = clients.close;
     return await run();
   } catch (error) {
@@ -231,7 +247,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
   }
 }
 
-// Run when executed (tsx local/cli/ops.ts), not when imported by tests.
+// Run when executed (tsx ops/ops.ts), not when imported by tests.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).then((status) => process.exit(status));
 }

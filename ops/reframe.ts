@@ -21,10 +21,10 @@
  * others.
  */
 import { GetSchemaByDefinitionCommand, GlueClient } from '@aws-sdk/client-glue';
-import { encode, GlueWireFormatError, looksFramed } from '../../core/glue-wire-format';
-import { isEventType } from '../../schemas/catalogue';
-import { type EventType, schemaDefinition } from '../../schemas/index';
-import { localSchemaVersionId } from '../../schemas/registry';
+import { encode, GlueWireFormatError, looksFramed } from '../core/glue-wire-format';
+import { isEventType } from '../schemas/catalogue';
+import { type EventType, schemaDefinition } from '../schemas/index';
+import { localSchemaVersionId } from '../schemas/registry';
 import { OpsError, UsageError } from './clients';
 
 /** The schema a value or key was deserialized with, as the dead letter keeps it. */

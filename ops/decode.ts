@@ -3,7 +3,7 @@
  * they frame, dead letters and other plain JSON as JSON, anything else as text or base64. Never
  * throws: a record that cannot be decoded is shown with the reason.
  */
-import { type Compression, decode, looksFramed } from '../../core/glue-wire-format';
+import { type Compression, decode, looksFramed } from '../core/glue-wire-format';
 import type { ReadRecord } from './read';
 
 /** What a value turned out to be. */

@@ -1,12 +1,11 @@
 /**
  * Consumer lag per event-source mapping, computed as the local runtime's metrics compute it
- * (`lagOf` in local/metrics.ts: records between the group's committed offsets and the end of the
- * topic; the OffsetLag metric Lambda reports for Kafka sources,
+ * (`lagOf` below, which local/metrics.ts uses too: records between the group's committed offsets
+ * and the end of the topic; the OffsetLag metric Lambda reports for Kafka sources,
  * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
  */
 import type { Admin } from 'kafkajs';
-import { consumers } from '../../core/topology';
-import { lagOf } from '../metrics';
+import { consumers } from '../core/topology';
 import { existingTopics } from './read';
 
 /** A mapping as far as lag goes: its consumer group and the topic it reads. */
@@ -51,4 +50,20 @@ export function formatLags(lags: readonly MappingLag[]): string {
   return rows
     .map((r) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell)).join('  '))
     .join('\n');
+}
+
+/** Records between a group's committed offsets and the end of `topic` (uncommitted partitions count from their start). */
+export async function lagOf(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic).catch(() => []),
+    admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => []),
+  ]);
+  const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
+  let lag = 0n;
+  for (const end of ends) {
+    const at = byPartition.get(end.partition);
+    const from = at === undefined || at === '-1' ? BigInt(end.low) : BigInt(at);
+    lag += BigInt(end.high) > from ? BigInt(end.high) - from : 0n;
+  }
+  return Number(lag);
 }

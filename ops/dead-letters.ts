@@ -5,7 +5,7 @@
  * writes may carry fields we do not know and lack `errorInfo` (our extension), and a record that is
  * not a dead letter at all is listed with the reason rather than stopping the listing.
  */
-import { redriveLogOf, topics } from '../../core/topology';
+import { redriveLogOf, topics } from '../core/topology';
 import type { OpsClients } from './clients';
 import { OpsError } from './clients';
 import { bytesText } from './decode';
@@ -25,7 +25,7 @@ export const deadLetterTopicNames = (): string[] =>
   topics.filter((t) => t.carries === 'dead_letter').map((t) => t.name);
 
 /**
- * The compacted topic recording which dead letters of `dlq` were re-driven (local/cli/redrive.ts);
+ * The compacted topic recording which dead letters of `dlq` were re-driven (ops/redrive.ts);
  * core/topology.ts declares one for each of its dead-letter topics.
  */
 export const markerTopicOf = (dlq: string): string => redriveLogOf(dlq);

@@ -18,6 +18,7 @@
  * https://docs.aws.amazon.com/msk/latest/developerguide/msk-get-bootstrap-brokers.html. The call
  * needs `kafka:GetBootstrapBrokers`, and step 3 `cloudformation:DescribeStacks` on the stack.
  */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   GetBootstrapBrokersCommand,
   type GetBootstrapBrokersResponse,
@@ -216,19 +217,6 @@ async function bootstrapBrokers(
 }
 
 /**
- * @aws-sdk/client-cloudformation is loaded when a stage is given, by a name the type checker does
- * not resolve: the package is not yet a dependency of this project. These are the parts of it used.
- */
-interface CloudFormationModule {
-  CloudFormationClient: new (config: {
-    region: string;
-  }) => { send(command: unknown): Promise<{ Stacks?: { Outputs?: StackOutput[] }[] }>; destroy(): void };
-  DescribeStacksCommand: new (input: { StackName: string }) => unknown;
-}
-
-const CLOUDFORMATION_PACKAGE = '@aws-sdk/client-cloudformation';
-
-/**
  * DescribeStacks of one stack (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html):
  * "If the stack doesn't exist, a ValidationError is returned", with the message
  * `Stack with id <name> does not exist`.
@@ -237,19 +225,9 @@ async function describeStackOutputs(
   stackName: string,
   region: string,
 ): Promise<readonly StackOutput[] | undefined> {
-  let sdk: CloudFormationModule;
+  const client = new CloudFormationClient({ region });
   try {
-    sdk = (await import(CLOUDFORMATION_PACKAGE)) as CloudFormationModule;
-  } catch (error) {
-    throw new OpsError(
-      `--stage reads the outputs of ${stackName} with ${CLOUDFORMATION_PACKAGE}, which is not installed: pass --cluster-arn <the ${CLUSTER_ARN_OUTPUT} output of ${stackName}> instead (aws cloudformation describe-stacks --stack-name ${stackName} --query "Stacks[0].Outputs[?OutputKey=='${CLUSTER_ARN_OUTPUT}'].OutputValue" --output text)`,
-      1,
-      { cause: error },
-    );
-  }
-  const client = new sdk.CloudFormationClient({ region });
-  try {
-    const { Stacks } = await client.send(new sdk.DescribeStacksCommand({ StackName: stackName }));
+    const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
     return Stacks?.[0] ? (Stacks[0].Outputs ?? []) : undefined;
   } catch (error) {
     const e = error as Error;

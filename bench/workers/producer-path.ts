@@ -9,7 +9,6 @@
  * send (its SharedProducer merges the batches queued behind an in-flight send) are read from the
  * container producer's `stats` around the measured runs.
  */
-import '../../lambdas/shared/kafkajs-fix';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { readEnvironment } from '../../core/env';
 import { handler } from '../../lambdas/producer/handler';

@@ -3,11 +3,10 @@
  * cluster in KAFKA_BROKERS), the topology's topics, the producer API on http://127.0.0.1:3000, and a
  * local event-source mapping per consumer, all running the same handler code as AWS.
  */
-import '../lambdas/shared/kafkajs-fix';
 import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type Admin, Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import type { KafkaBatchResponse, MskEvent } from '../core/msk-event';
 import { consumers } from '../core/topology';
 import { createKafka, SharedProducer } from '../lambdas/shared/kafka';
@@ -68,13 +67,11 @@ async function assertPortFree(port: number, what: string): Promise<void> {
 }
 
 async function assertReachable(brokers: string): Promise<void> {
-  const admin = new Kafka({
-    clientId: 'local-check',
-    brokers: brokers.split(','),
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    retry: { retries: 2 },
-  }).admin();
+  const admin = createKafka(
+    { clientId: 'local-check', brokers: brokers.split(','), auth: 'plaintext', region: undefined },
+    undefined,
+    { logLevel: 'nothing', connectionTimeout: 3000, retry: { retries: 2 } },
+  ).admin();
   try {
     await admin.connect();
     await admin.describeCluster();

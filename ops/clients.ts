@@ -3,7 +3,6 @@
  * factory as the functions (core/env.ts, lambdas/shared/kafka.ts), so `KAFKA_AUTH=iam`
  * talks to MSK with IAM exactly as the deployed functions do.
  */
-import '../lambdas/shared/kafkajs-fix';
 import type { Admin, Kafka } from 'kafkajs';
 import { ConfigurationError, type KafkaSettings, readEnvironment } from '../core/env';
 import { createKafka } from '../lambdas/shared/kafka';

@@ -10,6 +10,10 @@ import { deriverOf } from '../../lambdas/consumers/flows';
 import { contractVersions, type EventType } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';
 
+/**
+ * Built here on purpose, not by lambdas/shared/kafka.ts' factory: the baseline is plain kafkajs with
+ * its defaults. It is the same patched kafkajs (patches/kafkajs+2.2.4.patch) as everywhere.
+ */
 export function bareKafka(brokers: string, clientId: string): Kafka {
   return new Kafka({ clientId, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
 }

@@ -3,7 +3,6 @@
  * directory, free port), or the cluster in KAFKA_BROKERS. Topics of the topology, benchmark topics,
  * and preloading them with source records.
  */
-import '../../lambdas/shared/kafkajs-fix';
 import type { Admin, Kafka } from 'kafkajs';
 import { topics as allTopics } from '../../core/topology';
 import { ensureTopics } from '../../lambdas/shared/topics';

@@ -9,7 +9,6 @@
  * Runs until every record on the topic is committed or `timeLimitMs` passes; throughput counts
  * committed records from the moment the consumer has joined its group.
  */
-import '../../lambdas/shared/kafkajs-fix';
 import type { KafkaMessage } from 'kafkajs';
 import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
 import { type ConsumerSpec, consumers } from '../../core/topology';

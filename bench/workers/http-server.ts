@@ -5,7 +5,6 @@
  * (same key, value bytes, headers and acks), answering 202 with the record's partition and offset.
  * Sends `ready` with its port, serves until told to stop, then reports its peak RSS and CPU time.
  */
-import '../../lambdas/shared/kafkajs-fix';
 import type { AddressInfo } from 'node:net';
 import { createHandler } from '../../lambdas/producer/handler';
 import { createApiServer } from '../../local/api/server';

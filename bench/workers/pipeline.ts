@@ -11,7 +11,6 @@
  * bare kafkajs consumer of user-events (eachBatch, fetches answered as soon as a record is there, like
  * window 0) writing the same derived records with acks=all, then committing.
  */
-import '../../lambdas/shared/kafkajs-fix';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';

@@ -10,7 +10,6 @@
  * merges the batches queued behind an in-flight send); its requests per Kafka send are read from that
  * writer's `stats` around the measured runs.
  */
-import '../../lambdas/shared/kafkajs-fix';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createHandler } from '../../lambdas/producer/handler';
 import { type CoalescingWriter, coalescingWriters } from '../../local/coalescing-writer';

@@ -19,11 +19,22 @@
  *   `kafka-cluster:WriteDataIdempotently` on the cluster
  *   (https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html). kafkajs requires
  *   `maxInFlightRequests: 1` with idempotence, which also keeps per-partition order across retries.
+ * - Every kafkajs client of the project is built by {@link createKafka} (the functions, the local
+ *   runtime and its embedded broker's readiness probe, the operator tools, the tests); only the
+ *   benchmark's bare baselines (bench/) build their own on purpose. kafkajs itself is patched at
+ *   install (patches/kafkajs+2.2.4.patch, applied by `patch-package` from the `postinstall` script):
+ *   2.2.4 re-arms a 1 ms timer forever on every idle connection (tulios/kafkajs#1751, #1556).
  */
-import './kafkajs-fix';
 // Only the names Node's CommonJS interop detects are imported by name from kafkajs (Kafka, logLevel,
 // Partitioners...); its error classes are not among them, so errors are recognised by name.
-import { Kafka, logLevel, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type RecordMetadata,
+  type RetryOptions,
+} from 'kafkajs';
 import type { KafkaSettings } from '../../core/env';
 import type { KafkaWriter, TopicMessages } from '../../core/kafka-records';
 
@@ -62,18 +73,32 @@ const NAMES: Partial<Record<logLevel, 'error' | 'warn' | 'info' | 'debug'>> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** Client settings a caller may set instead of the functions' defaults (kafkajs' names). */
+export interface KafkaClientTuning {
+  /** Milliseconds to wait for a connection. @default 3000 */
+  readonly connectionTimeout?: number;
+  /** Milliseconds to wait for a response. @default 10000 */
+  readonly requestTimeout?: number;
+  /** Replaces the whole retry policy. @default { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 } */
+  readonly retry?: RetryOptions;
+  /** Log level, instead of KAFKAJS_LOG_LEVEL. */
+  readonly logLevel?: 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+}
+
 /**
- * A kafkajs client for `settings`. Its log goes to `log` at the level in KAFKAJS_LOG_LEVEL
- * (nothing, error, warn, info, debug; default warn).
+ * A kafkajs client for `settings`: the only place a client is built. Its log goes to `log` (kafkajs'
+ * console logger without it) at the level in `tuning.logLevel`, else KAFKAJS_LOG_LEVEL (nothing,
+ * error, warn, info, debug; default warn).
  */
-export function createKafka(settings: KafkaSettings, log?: KafkaLog): Kafka {
+export function createKafka(settings: KafkaSettings, log?: KafkaLog, tuning: KafkaClientTuning = {}): Kafka {
+  const level = (tuning.logLevel ?? process.env.KAFKAJS_LOG_LEVEL ?? 'warn').toLowerCase();
   const common = {
     clientId: settings.clientId,
     brokers: [...settings.brokers],
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    logLevel: LEVELS[(process.env.KAFKAJS_LOG_LEVEL ?? 'warn').toLowerCase()] ?? logLevel.WARN,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 },
+    connectionTimeout: tuning.connectionTimeout ?? 3000,
+    requestTimeout: tuning.requestTimeout ?? 10_000,
+    logLevel: LEVELS[level] ?? logLevel.WARN,
+    retry: tuning.retry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 3000 },
     ...(log
       ? {
           logCreator:

@@ -3,7 +3,6 @@
  * are left alone (a second start reuses them); a topic whose partition count differs from the
  * topology is reported, since Kafka cannot shrink partitions and growing them re-maps keys.
  */
-import './kafkajs-fix';
 import { topics as allTopics, type TopicSpec, topicConfig, topicForCluster } from '../../core/topology';
 import type { KafkaAdmin as Admin } from './kafka';
 

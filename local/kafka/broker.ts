@@ -18,8 +18,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import '../../lambdas/shared/kafkajs-fix';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka } from '../../lambdas/shared/kafka';
 import { ensureKafka, type KafkaDistribution, LOG4J_CONFIG } from './jars';
 
 const run = promisify(execFile);
@@ -295,13 +294,16 @@ export class EmbeddedKafka {
         }
       }
       for (const node of [...pending]) {
-        const admin = new Kafka({
-          clientId: 'embedded-kafka-ready',
-          brokers: [`${HOST}:${node.port}`],
-          logLevel: logLevel.NOTHING,
-          connectionTimeout: 1000,
-          retry: { retries: 0 },
-        }).admin({ retry: { retries: 0 } });
+        const admin = createKafka(
+          {
+            clientId: 'embedded-kafka-ready',
+            brokers: [`${HOST}:${node.port}`],
+            auth: 'plaintext',
+            region: undefined,
+          },
+          undefined,
+          { logLevel: 'nothing', connectionTimeout: 1000, retry: { retries: 0 } },
+        ).admin({ retry: { retries: 0 } });
         try {
           await admin.connect();
           const { brokers } = await admin.describeCluster();

@@ -1,7 +1,10 @@
 /**
  * Apache Kafka's broker jars for the embedded broker, resolved from Maven Central by Maven itself
- * (`local/kafka/pom.xml`) and cached in `.cache/kafka-<version>/`. The first start downloads (through
- * Maven's own cache in ~/.m2); later starts find the cache complete and download nothing. The cache
+ * (`local/kafka/pom.xml`) and cached in `.cache/kafka-<version>/`. Maven is run through the Maven
+ * Wrapper (`local/kafka/mvnw`, https://maven.apache.org/tools/wrapper/), which fetches the pinned
+ * Maven once into ~/.m2/wrapper with curl, wget or the JDK itself, so nothing beyond a JDK needs
+ * installing. The first start downloads (through Maven's own cache in ~/.m2); later starts find the
+ * cache complete and download nothing. The cache
  * is keyed by a hash of pom.xml and the launcher source, so bumping the Kafka version refreshes it.
  */
 import { execFile } from 'node:child_process';
@@ -16,6 +19,7 @@ const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const projectRoot = resolve(here, '..', '..');
 const POM = join(here, 'pom.xml');
+const MVNW = join(here, process.platform === 'win32' ? 'mvnw.cmd' : 'mvnw');
 const LAUNCHER_SOURCE = join(here, 'java', 'ParentWatch.java');
 export const LOG4J_CONFIG = join(here, 'log4j2.properties');
 
@@ -117,13 +121,14 @@ export async function ensureKafka(log: (line: string) => void = () => {}): Promi
   }
 
   log(`resolving Apache Kafka ${version} jars with Maven (first run only)...`);
-  const mvn = process.platform === 'win32' ? 'mvn.cmd' : 'mvn';
+  const mvn = MVNW;
   try {
-    await run(mvn, ['-v']);
-  } catch {
+    await run(mvn, ['-v'], { timeout: 300_000 });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
     throw new KafkaToolchainError(
-      `Maven ("${mvn}") is needed once, to fetch Apache Kafka ${version} from Maven Central into ${home}. ` +
-        'Install Maven 3.6+ (for example the "maven" package) and run again, or set KAFKA_BROKERS to use an existing cluster.',
+      `the Maven Wrapper (${mvn}) could not fetch Maven from Maven Central, needed once to fetch Apache Kafka ${version} into ${home}: ` +
+        `${(e.stderr || e.stdout || e.message).trim().slice(-1000)}. Check the network (proxy settings), or set KAFKA_BROKERS to use an existing cluster.`,
     );
   }
   await rm(home, { recursive: true, force: true });

@@ -105,7 +105,7 @@ export function localstackApiUrl(outputUrl: string, endpoint: string): string {
 async function main(): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   const { GetBootstrapBrokersCommand, KafkaClient } = await import('@aws-sdk/client-kafka');
-  const { Kafka, logLevel } = await import('kafkajs');
+  const { createKafka } = await import('../../lambdas/shared/kafka');
   const { decode, looksFramed } = await import('../../core/glue-wire-format');
   const endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
   const outputs = JSON.parse(await readFile('.cache/localstack-outputs.json', 'utf8')) as Record<
@@ -125,7 +125,11 @@ async function main(): Promise<void> {
   const bootstrap = (brokers.BootstrapBrokerString ?? brokers.BootstrapBrokerStringSaslIam ?? '')
     .split(',')
     .filter(Boolean);
-  const kafka = new Kafka({ clientId: 'localstack-smoke', brokers: bootstrap, logLevel: logLevel.NOTHING });
+  const kafka = createKafka(
+    { clientId: 'localstack-smoke', brokers: bootstrap, auth: 'plaintext', region: undefined },
+    undefined,
+    { logLevel: 'nothing' },
+  );
   const producer = kafka.producer();
   await producer.connect();
   const io: SmokeIo = {

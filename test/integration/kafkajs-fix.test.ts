@@ -1,13 +1,15 @@
 /**
- * kafkajs 2.2.4 re-arms a 1 ms timer forever on every idle broker connection (tulios/kafkajs#1751);
- * lambdas/shared/kafkajs-fix.ts stops it. Measured on a real connection: timers armed while idle.
+ * kafkajs 2.2.4 re-arms a 1 ms timer forever on every idle broker connection (tulios/kafkajs#1751,
+ * #1556, #1704; fixes proposed in #1667/#1755/#1768, never released). patches/kafkajs+2.2.4.patch,
+ * applied to node_modules by `patch-package` from the `postinstall` script, stops it. Measured on a
+ * real connection of a client from the project's factory: timers armed while idle.
  */
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { testKafka } from '../support/kafka-clients';
 
 const brokers = inject('kafkaBrokers');
 
-describe('kafkajs idle timer fix', () => {
+describe('kafkajs idle timer fix (patches/kafkajs+2.2.4.patch)', () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });
@@ -25,7 +27,10 @@ describe('kafkajs idle timer fix', () => {
       ).length;
       spy.mockRestore();
       // Unpatched, each connection arms ~one 1 ms timer per millisecond: hundreds in 500 ms.
-      expect(idleTimers).toBeLessThan(10);
+      expect(
+        idleTimers,
+        'node_modules/kafkajs is not patched: run `npx patch-package` (npm ci runs it as postinstall)',
+      ).toBeLessThan(10);
     } finally {
       await admin.disconnect();
     }

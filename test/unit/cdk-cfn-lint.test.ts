@@ -58,7 +58,8 @@ describe('cfn-lint', () => {
     );
     const errors = result.split('\n').filter((line) => /:E\d{4}:/.test(line));
     expect(errors).toEqual([]);
-  }, 180_000);
+    // On a fresh clone this also waits for .venv to be installed (test/support/python-tools.ts).
+  }, 780_000);
 
   it('puts no secret or account id of its own in any template', () => {
     // Only the placeholder account the variants above pass in may appear; everything else is a token.

@@ -38,13 +38,13 @@ export interface InvocationInfo {
  * invokes the unqualified ARN unless it was created on a version or alias, so the context's
  * `invokedFunctionArn` is qualified here when it is not already.
  */
-export function qualifiedFunctionArn(invokedFunctionArn: string, version = '$LATEST'): string {
+function qualifiedFunctionArn(invokedFunctionArn: string, version = '$LATEST'): string {
   // arn:partition:lambda:region:account:function:name[:qualifier]
   return invokedFunctionArn.split(':').length >= 8 ? invokedFunctionArn : `${invokedFunctionArn}:${version}`;
 }
 
 /** Header on the dead-letter Kafka record naming the condition, for consumers that filter by it. */
-export const DEAD_LETTER_CONDITION_HEADER = 'dead-letter-condition';
+const DEAD_LETTER_CONDITION_HEADER = 'dead-letter-condition';
 
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 

@@ -14,13 +14,13 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import { formatUuid } from './uuid';
 
-export const HEADER_VERSION = 0x03;
-export const COMPRESSION_NONE = 0x00;
+const HEADER_VERSION = 0x03;
+const COMPRESSION_NONE = 0x00;
 export const COMPRESSION_ZLIB = 0x05;
 export const HEADER_LENGTH = 18;
 
 /** Decompressed payloads larger than this are refused (Lambda's 6 MB invoke payload cap). */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const DEFAULT_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 export type Compression = 'none' | 'zlib';
 

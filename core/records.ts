@@ -4,7 +4,6 @@
  * and the consumers (for derived events) both write through here.
  */
 
-import { contractVersions } from '../schemas/catalogue';
 import type { ContractName, EventType } from '../schemas/index';
 import { localSchemaVersionId } from '../schemas/registry';
 import { encode } from './glue-wire-format';
@@ -13,7 +12,7 @@ import type { TopicSpec } from './topology';
 import { topicOfEvent } from './topology';
 
 /** Header names on every event record. */
-export const HEADERS = {
+const HEADERS = {
   contentType: 'content-type',
   eventType: 'event-type',
   correlationId: 'correlation-id',
@@ -21,7 +20,7 @@ export const HEADERS = {
 } as const;
 
 /** The content type of a Glue-framed JSON record. */
-export const FRAMED_JSON = 'application/vnd.aws.glue.schema-registry+json';
+const FRAMED_JSON = 'application/vnd.aws.glue.schema-registry+json';
 
 /** Resolves the schema version id a contract is written with. */
 export type SchemaVersionIds = (name: ContractName) => string;
@@ -62,7 +61,7 @@ interface EventLike {
 }
 
 /** The record key of `event` on `topic`: `<prefix><entity id>`. */
-export function recordKey(topic: TopicSpec, event: EventLike): string {
+function recordKey(topic: TopicSpec, event: EventLike): string {
   if (!topic.key) throw new Error(`topic ${topic.name} has no key rule`);
   const id = (event.data as Record<string, unknown>)[topic.key.field];
   if (typeof id !== 'string')
@@ -141,6 +140,3 @@ export function eventRecord(
     },
   };
 }
-
-/** The `schemaVersion` a producer writes for a contract. */
-export const currentVersion = (name: ContractName): number => contractVersions[name];

@@ -14,7 +14,7 @@ import { TARGET_FEATURES, TARGETS, type Target, type TargetFeatures } from './ta
 export type Profile = 'dev' | 'prod';
 
 /** Stage names that imply their profile; any other stage name must say which profile it uses. */
-export const KNOWN_STAGES: Readonly<Record<string, Profile>> = { dev: 'dev', prod: 'prod' };
+const KNOWN_STAGES: Readonly<Record<string, Profile>> = { dev: 'dev', prod: 'prod' };
 
 export type BrokerType = 'standard' | 'express';
 export type ApiAuth = 'iam' | 'apiKey' | 'cognito';

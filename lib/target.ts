@@ -35,7 +35,7 @@
 
 import { ALL_MAPPING_FEATURES, type KafkaMappingFeatures } from '../core/mapping';
 
-export type { DeployedMapping, KafkaMappingFeatures } from '../core/mapping';
+export type { KafkaMappingFeatures } from '../core/mapping';
 export { mappingAsDeployed } from '../core/mapping';
 
 /** Deployment targets, from `-c target=...`. */

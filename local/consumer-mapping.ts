@@ -35,7 +35,7 @@ export interface ConsumerMappingOptions
 }
 
 /** A deployed mapping's settings in the Lambda API's names (API_CreateEventSourceMapping.html). */
-export function apiSettings(m: DeployedMapping): MskEventSourceMappingSettings {
+function apiSettings(m: DeployedMapping): MskEventSourceMappingSettings {
   const registry = m.schemaRegistry;
   return {
     BatchSize: m.batchSize,
@@ -81,7 +81,7 @@ export function apiSettings(m: DeployedMapping): MskEventSourceMappingSettings {
 }
 
 /** The project's schema registry: each schema version is a contract, validated as the contract's schema. */
-export function contractRegistry(
+function contractRegistry(
   schemaOf: (schemaVersionId: string) => Promise<ContractName | undefined>,
 ): SchemaRegistry {
   return {

@@ -17,7 +17,7 @@ export interface FunctionSettings {
 }
 
 /** The invocation ran past its timeout. */
-export class InvocationTimeout extends Error {
+class InvocationTimeout extends Error {
   override readonly name = 'InvocationTimeout';
 }
 

@@ -3,7 +3,7 @@
  * that Lambda runs (nodejs24.x). npm scripts find the Node 24 binary of the `node-linux-*` optional
  * dependency first on PATH (node_modules/.bin/node); this check catches a run that bypassed it.
  */
-export const LAMBDA_NODE_MAJOR = 24;
+const LAMBDA_NODE_MAJOR = 24;
 
 export function assertLambdaNodeMajor(): void {
   const major = Number(process.versions.node.split('.')[0]);

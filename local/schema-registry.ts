@@ -40,7 +40,7 @@ const isNotFound = (error: unknown) =>
   error instanceof EntityNotFoundException || (error as { name?: string }).name === 'EntityNotFoundException';
 
 /** Schema ids from the contract files. */
-export function contractRegistry(): SchemaRegistryLookup {
+function contractRegistry(): SchemaRegistryLookup {
   return {
     source: 'contracts',
     ids: Object.fromEntries(names().map((n) => [n, localSchemaVersionId(n)])) as Record<ContractName, string>,

@@ -29,7 +29,7 @@ export class UsageError extends OpsError {
 }
 
 /** The embedded broker of `npm start`. */
-export const DEFAULT_BROKERS = '127.0.0.1:9092';
+const DEFAULT_BROKERS = '127.0.0.1:9092';
 
 /** What every operation needs: a client to create consumers and producers, and a connected admin. */
 export interface OpsClients {

@@ -21,7 +21,7 @@ import {
 import type { SchemaMetadata } from './reframe';
 
 /** The dead-letter topics of core/topology.ts. */
-export const deadLetterTopicNames = (): string[] =>
+const deadLetterTopicNames = (): string[] =>
   topics.filter((t) => t.carries === 'dead_letter').map((t) => t.name);
 
 /**
@@ -195,7 +195,7 @@ export function parseDeadLetter(
 }
 
 /** Reads a marker record; undefined for one that is not a marker. */
-export function parseMarker(record: ReadRecord): RedriveMarker | undefined {
+function parseMarker(record: ReadRecord): RedriveMarker | undefined {
   try {
     const marker = JSON.parse(record.value?.toString('utf8') ?? 'null') as RedriveMarker | null;
     return isObject(marker) && typeof marker.offset === 'string' && Number.isInteger(marker.partition)

@@ -64,7 +64,7 @@ export const lastOf = (topic: string, offsets: readonly PartitionOffsets[], n: n
   });
 
 /** Header list of a kafkajs message, in order; repeated names keep every value. */
-export function headerList(message: Pick<KafkaMessage, 'headers'>): [string, Buffer][] {
+function headerList(message: Pick<KafkaMessage, 'headers'>): [string, Buffer][] {
   const out: [string, Buffer][] = [];
   for (const [name, value] of Object.entries(message.headers ?? {})) {
     for (const v of Array.isArray(value) ? value : [value]) {

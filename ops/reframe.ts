@@ -135,10 +135,7 @@ const isNotFound = (error: unknown) => (error as { name?: string }).name === 'En
  * stack registers and the producers write with. Needs `glue:GetSchemaByDefinition` on the registry
  * and its schemas.
  */
-export function glueSchemaIds(
-  registryName: string,
-  client: GlueClient = new GlueClient({}),
-): CurrentSchemaIds {
+function glueSchemaIds(registryName: string, client: GlueClient = new GlueClient({})): CurrentSchemaIds {
   const found = new Map<EventType, Promise<string | undefined>>();
   const source = `Glue registry ${registryName}`;
   const lookUp = async (contract: EventType): Promise<string | undefined> => {

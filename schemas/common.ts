@@ -29,7 +29,7 @@ export function Closed<P extends TProperties>(properties: P, options: { minPrope
 }
 
 /** RFC 4122 UUID in its canonical textual form (any version, either case). */
-export const Uuid = Type.String({
+const Uuid = Type.String({
   pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
 });
 

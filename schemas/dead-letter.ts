@@ -38,7 +38,7 @@ const SchemaMetadata = Type.Unknown({
 });
 
 /** One record as the MSK event-source mapping hands it to a function. */
-export const KafkaEventRecord = Type.Object({
+const KafkaEventRecord = Type.Object({
   topic: Type.String({ minLength: 1, maxLength: 249 }),
   partition: Type.Integer({ minimum: 0 }),
   offset: Type.Integer({ minimum: 0 }),

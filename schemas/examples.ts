@@ -197,7 +197,7 @@ export const eventExamples: { readonly [T in EventType]: readonly EventOf<T>[] }
 };
 
 /** A dead letter as AWS Lambda writes it (documented example), and one written by our handler. */
-export const deadLetterExamples: readonly DeadLetter[] = [
+const deadLetterExamples: readonly DeadLetter[] = [
   {
     requestContext: {
       requestId: 'e4b46cbf-b738-4a2b-8880-a18cdf61200e',
@@ -304,7 +304,7 @@ function mutate<T extends object>(value: T, edit: (copy: Record<string, unknown>
 const data = (e: object) => (e as { data: Record<string, unknown> }).data;
 
 /** Counter-examples of the envelope, built from any valid event. */
-export function envelopeCounterExamples(valid: EventOf<EventType>): CounterExample[] {
+function envelopeCounterExamples(valid: EventOf<EventType>): CounterExample[] {
   return [
     { why: 'not an object', value: [valid], path: '' },
     {
@@ -386,7 +386,7 @@ const withData = <T extends EventType>(
 });
 
 /** Counter-examples specific to each contract's `data`. */
-export const dataCounterExamples: { readonly [T in EventType]: readonly CounterExample[] } = {
+const dataCounterExamples: { readonly [T in EventType]: readonly CounterExample[] } = {
   user_registered: [
     withData('user_registered', (d) => delete d.email, 'missing email', '/data/email'),
     withData('user_registered', (d) => (d.email = 'not-an-email'), 'malformed email', '/data/email'),
@@ -489,7 +489,7 @@ export const dataCounterExamples: { readonly [T in EventType]: readonly CounterE
 
 const dl = deadLetterExamples[0] as DeadLetter;
 /** Counter-examples of the dead-letter record. */
-export const deadLetterCounterExamples: readonly CounterExample[] = [
+const deadLetterCounterExamples: readonly CounterExample[] = [
   {
     why: 'missing payload',
     value: mutate(dl, (c) => delete (c as Partial<DeadLetter>).payload),

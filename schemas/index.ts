@@ -45,9 +45,6 @@ export const eventSchemas = {
   refund_confirmation_sent: refundConfirmationSent,
 } as const;
 
-/** The contract of the record written to every `<topic>.dlq`. */
-export const deadLetterSchema = deadLetter;
-
 /** Name of every contract, events and dead-letter record alike, as registered in Glue. */
 export const contractSchemas = { ...eventSchemas, dead_letter: deadLetter } as const;
 

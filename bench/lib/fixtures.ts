@@ -87,7 +87,7 @@ export function apiGatewayEvent(stream: string, body: string, batch: boolean, re
 }
 
 /** A consumed record as kafkajs hands it over, for building MSK events without a broker. */
-export function kafkaMessage(message: OutgoingMessage, offset: number): KafkaMessage {
+function kafkaMessage(message: OutgoingMessage, offset: number): KafkaMessage {
   const headers: Record<string, Buffer> = {};
   for (const [k, v] of Object.entries(message.headers ?? {}))
     if (typeof v === 'string') headers[k] = Buffer.from(v);

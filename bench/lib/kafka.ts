@@ -87,7 +87,7 @@ export async function createTopic(cluster: BenchCluster, topic: string, partitio
  * waitForLeaders gives up on UNKNOWN_TOPIC_OR_PARTITION while new topics' metadata propagates, and
  * a fresh broker briefly answers NOT_LEADER_OR_FOLLOWER).
  */
-export async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
+async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
@@ -131,12 +131,6 @@ export async function preload(
     await producer.disconnect();
   }
   return bytes;
-}
-
-/** The latest offset of every partition of `topic`. */
-export async function endOffsets(admin: Admin, topic: string): Promise<Map<number, string>> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return new Map(offsets.map((o) => [o.partition, o.high]));
 }
 
 /**

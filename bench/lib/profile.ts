@@ -79,7 +79,7 @@ function top(map: Map<string, number>, total: number, n: number): Share[] {
     .map(([name, hits]) => ({ name, pct: pct(hits, total) }));
 }
 
-export function summarizeProfile(profile: CpuProfile, name: string, file: string): ProfileSummary {
+function summarizeProfile(profile: CpuProfile, name: string, file: string): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const total = profile.nodes.reduce((s, n) => s + (n.hitCount ?? 0), 0);
   const self = new Map<string, number>();

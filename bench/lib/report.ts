@@ -16,8 +16,8 @@ import { machineLine } from './machine';
 import type { ProfileSummary } from './profile';
 import { type BenchResults, ok, type SuiteError } from './results';
 
-export const BEGIN = '<!-- bench:results:begin (written by npm run bench; edit the text outside) -->';
-export const END = '<!-- bench:results:end -->';
+const BEGIN = '<!-- bench:results:begin (written by npm run bench; edit the text outside) -->';
+const END = '<!-- bench:results:end -->';
 
 export interface Goal {
   readonly goal: string;
@@ -42,7 +42,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 }
 
 /** The goals of issue 7, measured. */
-export function goals(r: BenchResults): Goal[] {
+function goals(r: BenchResults): Goal[] {
   const out: Goal[] = [];
   const producer = ok<ProducerPathResult>(r.producer);
   for (const c of producer?.configs.filter((c) => c.config.mode === 'batch') ?? []) {

@@ -1,7 +1,7 @@
 /** Percentiles over sorted samples, and the summaries every benchmark reports. */
 
 /** The `p`-th percentile (0–100) of ascending `sorted`, by linear interpolation between ranks. */
-export function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);

@@ -291,7 +291,7 @@ let shared: SharedProducer | undefined;
  * Elsewhere (the local runtime, tests, benchmarks) the process that owns the handler disconnects it
  * with {@link disconnectSharedProducer}.
  */
-export function sharedProducer(
+function sharedProducer(
   settings: KafkaSettings,
   options?: SharedProducerOptions & { log?: KafkaLog },
 ): SharedProducer {

@@ -7,11 +7,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
-import loadTracer from './tracer.cjs';
-
-export { DEFAULT_METRICS_NAMESPACE } from '../../core/metrics';
-
 import { DEFAULT_METRICS_NAMESPACE } from '../../core/metrics';
+import loadTracer from './tracer.cjs';
 
 export interface Observability {
   /** The service name and metrics namespace in effect. */

@@ -35,7 +35,7 @@ import { acknowledge } from './nag';
 export const MAX_BROKER_ADDRESS_LENGTH = 128;
 
 /** The GetBootstrapBrokers field of each client authentication's listener. */
-export const BOOTSTRAP_BROKERS_FIELD: Readonly<Record<KafkaClientAuth, string>> = {
+const BOOTSTRAP_BROKERS_FIELD: Readonly<Record<KafkaClientAuth, string>> = {
   iam: 'BootstrapBrokerStringSaslIam',
   plaintext: 'BootstrapBrokerString',
 };

@@ -26,10 +26,10 @@ import type { LogLevel } from '../config';
 import { acknowledge, acknowledgeWildcardResource } from './nag';
 
 /** The repository root, where package-lock.json and the handler sources are. */
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Name of the handler export of every entry file. */
-export const HANDLER_EXPORT = 'handler';
+const HANDLER_EXPORT = 'handler';
 
 /**
  * Lambda's limit on a function's environment: "The total size of all environment variables doesn't
@@ -94,10 +94,10 @@ const ec2Arn = (scope: Construct, resource: string, name: string) =>
   Stack.of(scope).formatArn({ service: 'ec2', resource, resourceName: name });
 
 /** Every network interface of the scope's account and Region. */
-export const anyNetworkInterfaceArn = (scope: Construct) => ec2Arn(scope, 'network-interface', '*');
+const anyNetworkInterfaceArn = (scope: Construct) => ec2Arn(scope, 'network-interface', '*');
 
 /** The statements Lambda needs to give a function (or its mapping) network interfaces in a VPC. */
-export function vpcNetworkInterfaceStatements(
+function vpcNetworkInterfaceStatements(
   scope: Construct,
   subnetIds: readonly string[],
   securityGroupIds: readonly string[],

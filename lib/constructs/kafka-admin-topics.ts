@@ -49,7 +49,7 @@ import type { KafkaClusterRef } from './kafka-access';
 import { acknowledge } from './nag';
 
 /** The custom resource's handler source, relative to the project root. */
-export const KAFKA_TOPICS_ENTRY = 'lambdas/custom-resources/kafka-topics.ts';
+const KAFKA_TOPICS_ENTRY = 'lambdas/custom-resources/kafka-topics.ts';
 
 export interface KafkaAdminTopicsProps {
   /** Name prefix of the function. */

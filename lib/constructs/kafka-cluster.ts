@@ -26,7 +26,7 @@ import { KafkaClusterRef } from './kafka-access';
 import { acknowledge } from './nag';
 
 /** The Availability Zones the brokers spread over. */
-export const BROKER_AZS = 3;
+const BROKER_AZS = 3;
 
 export interface KafkaClusterProps {
   /** Cluster name (1–64 letters, digits and dashes); also the prefix of its configuration's name. */

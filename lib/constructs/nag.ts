@@ -16,7 +16,7 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
 }
 
 /** A CloudFormation value as cdk-nag prints it in finding ids. */
-export function flattenForNag(value: unknown): string {
+function flattenForNag(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/}/g, '>');
   if (typeof value === 'object' && value !== null) {

@@ -50,7 +50,7 @@ import { acknowledge } from './nag';
 const PRODUCER_ENTRY = functionEntries([]).producer as string;
 
 /** The API stage, the first path segment of every URL. */
-export const API_STAGE_NAME = 'v1';
+const API_STAGE_NAME = 'v1';
 
 /** The routes this API serves: path (OpenAPI style) and method. */
 export const API_ROUTES = [
@@ -59,7 +59,7 @@ export const API_ROUTES = [
 ] as const;
 
 /** What API Gateway requires of every request (parameters it validates). */
-export const REQUIRED_REQUEST_PARAMETERS = {
+const REQUIRED_REQUEST_PARAMETERS = {
   'method.request.path.stream': true,
   'method.request.header.Content-Type': true,
 } as const;

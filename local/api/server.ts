@@ -12,7 +12,7 @@ import { buildOpenApiDocument } from '../../core/api/openapi';
 import { type AsyncHandler, invoke } from '../lambda';
 
 /** Largest body an extra POST route reads; its requests are small JSON documents. */
-export const ACTION_BODY_LIMIT = 64 * 1024;
+const ACTION_BODY_LIMIT = 64 * 1024;
 
 const ROUTES: { pattern: RegExp; resource: string }[] = [
   { pattern: /^\/events\/([^/]+)\/batch\/?$/, resource: '/events/{stream}/batch' },
@@ -75,7 +75,7 @@ function isUtf8(bytes: Buffer): boolean {
 }
 
 /** The API Gateway REST proxy event for a request. */
-export function proxyEvent(
+function proxyEvent(
   req: IncomingMessage,
   url: URL,
   resource: string,

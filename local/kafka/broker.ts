@@ -49,7 +49,7 @@ export interface KafkaNode {
 }
 
 /** The cluster did not start, or a node died. Carries the tail of the broker's output. */
-export class EmbeddedKafkaError extends Error {
+class EmbeddedKafkaError extends Error {
   override readonly name = 'EmbeddedKafkaError';
 }
 

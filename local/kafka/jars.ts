@@ -41,7 +41,7 @@ export interface KafkaDistribution {
 }
 
 /** The Kafka version pinned in pom.xml. */
-export async function kafkaVersion(): Promise<string> {
+async function kafkaVersion(): Promise<string> {
   const pom = await readFile(POM, 'utf8');
   const match = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom);
   if (!match?.[1]) throw new Error(`${POM} has no <kafka.version> property`);
@@ -58,7 +58,7 @@ function javaHomeBin(tool: string): string {
 }
 
 /** Checks that a JDK 17 or newer is present (Kafka 4 needs Java 17) and returns its `java`. */
-export async function requireJdk(): Promise<{ java: string; javac: string; major: number }> {
+async function requireJdk(): Promise<{ java: string; javac: string; major: number }> {
   const java = javaHomeBin('java');
   const javac = javaHomeBin('javac');
   let versionText: string;
@@ -100,7 +100,7 @@ async function cacheKey(): Promise<string> {
 }
 
 /** Where the jars are cached: `$KAFKA_CACHE_DIR`, else `.cache/` in the project. */
-export function cacheRoot(): string {
+function cacheRoot(): string {
   return process.env.KAFKA_CACHE_DIR ?? join(projectRoot, '.cache');
 }
 

@@ -189,7 +189,7 @@ export async function readOverview(
  * Event records as trees: each event under the event that caused it. An `eventId` seen on several
  * records (a re-drive writes the original again) is one node with `copies` > 1.
  */
-export function eventTrees(records: readonly ReadRecord[], max: number): EventNode[] {
+function eventTrees(records: readonly ReadRecord[], max: number): EventNode[] {
   const byId = new Map<string, Flat>();
   for (const record of [...records].sort((a, b) => a.timestamp - b.timestamp)) {
     const value = decodeValue(record.value);

@@ -21,7 +21,7 @@ const MIX: { type: EventType; stream: string }[] = [
 ];
 
 /** Every event type derived from `type`, transitively, with multiplicity. */
-export function derivedFrom(type: EventType): EventType[] {
+function derivedFrom(type: EventType): EventType[] {
   return consumers.flatMap((c) =>
     (c.flows[type] ?? []).flatMap((d) => [d.eventType, ...derivedFrom(d.eventType)]),
   );

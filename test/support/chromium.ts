@@ -14,15 +14,10 @@ import { installOnce } from './install-once';
 const run = promisify(execFile);
 
 /** Executable names of Chromium and Chrome builds, looked up on PATH in this order. */
-export const BROWSER_NAMES = [
-  'chromium',
-  'chromium-browser',
-  'google-chrome-stable',
-  'google-chrome',
-] as const;
+const BROWSER_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome'] as const;
 
 /** Where packages and installers put them when their directory is not on PATH. */
-export const KNOWN_LOCATIONS: readonly string[] = [
+const KNOWN_LOCATIONS: readonly string[] = [
   '/usr/bin/chromium',
   '/usr/bin/chromium-browser',
   '/usr/bin/google-chrome-stable',
@@ -54,7 +49,7 @@ const executable = (file: string) => {
 };
 
 /** The first executable `name` in the directories of `path`. */
-export function onPath(name: string, path: string | undefined): string | undefined {
+function onPath(name: string, path: string | undefined): string | undefined {
   for (const dir of (path ?? '').split(delimiter)) {
     if (!dir || !isAbsolute(dir)) continue;
     const file = join(dir, name);

@@ -14,6 +14,7 @@ import { type ConsumerDependencies, processBatch } from '../../lambdas/consumers
 import { toMskEvent, toMskRecord } from '../../local/esm/msk-records';
 import { itemFailures } from '../../local/esm/poller';
 import { localFunctionArn } from '../../local/lambda';
+import { DEAD_LETTER_CONDITIONS } from '../../schemas/dead-letter';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter } from '../../schemas/index';
 import { checkContract } from '../../schemas/validator';
@@ -292,5 +293,26 @@ describe('dead letters keep the layout of the record Lambda writes to a Kafka de
     expect(letter.requestContext.condition).toBe(
       aws.sqsSnsRecordMaximumPayloadSizeExceeded.requestContext.condition,
     );
+  });
+});
+
+describe('condition names', () => {
+  it('the dead-letter contract admits every condition AWS documents for Kafka on-failure records', () => {
+    const documented = [
+      aws.kafkaDestinationRecord,
+      aws.sqsSnsRecordRetryAttemptsExhausted,
+      aws.sqsSnsRecordMaximumPayloadSizeExceeded,
+      aws.s3RecordRetryAttemptsExhausted,
+    ].map((r) => r.requestContext.condition as string);
+    expect(documented.length).toBe(4);
+    for (const condition of documented) expect(DEAD_LETTER_CONDITIONS).toContain(condition);
+  });
+});
+
+describe('the documented response for the guide example', () => {
+  it('is read by the local mapping as a failure at that record', () => {
+    const [record] = recordsOf(aws.lambdaDgWithMsk) as [aws.LooseKafkaRecord];
+    const batch = [{ delivered: { ...record, partition: Number(record.partition) } as unknown as MskRecord }];
+    expect(itemFailures(aws.batchResponseForLambdaDgWithMsk as never, batch)).toEqual({ lowest: 0 });
   });
 });

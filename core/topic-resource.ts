@@ -5,16 +5,16 @@
 import type { TopicSpec } from './topology';
 
 /** What the resource needs of each topic: the settings AWS::MSK::Topic would be given. */
-export type TopicSettings = Pick<
-  TopicSpec,
-  | 'name'
-  | 'partitions'
-  | 'replicationFactor'
-  | 'minInSyncReplicas'
-  | 'retentionMs'
-  | 'cleanupPolicy'
-  | 'maxMessageBytes'
->;
+const TOPIC_SETTINGS = [
+  'name',
+  'partitions',
+  'replicationFactor',
+  'minInSyncReplicas',
+  'retentionMs',
+  'cleanupPolicy',
+  'maxMessageBytes',
+] as const;
+export type TopicSettings = Pick<TopicSpec, (typeof TOPIC_SETTINGS)[number]>;
 
 /** The resource properties (CloudFormation passes every value as a string). */
 export interface KafkaTopicsProperties {
@@ -29,22 +29,5 @@ export interface KafkaTopicsProperties {
 
 /** The settings of a topic the custom resource creates it with (what AWS::MSK::Topic is given). */
 export function topicSettings(spec: TopicSpec): TopicSettings {
-  const {
-    name,
-    partitions,
-    replicationFactor,
-    minInSyncReplicas,
-    retentionMs,
-    cleanupPolicy,
-    maxMessageBytes,
-  } = spec;
-  return {
-    name,
-    partitions,
-    replicationFactor,
-    minInSyncReplicas,
-    retentionMs,
-    cleanupPolicy,
-    maxMessageBytes,
-  };
+  return Object.fromEntries(TOPIC_SETTINGS.map((key) => [key, spec[key]])) as unknown as TopicSettings;
 }

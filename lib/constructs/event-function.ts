@@ -19,7 +19,7 @@ import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionBundling } from '../bundling';
 import type { LogLevel } from '../config';
@@ -92,6 +92,15 @@ export interface EventFunctionProps {
 
 const ec2Arn = (scope: Construct, resource: string, name: string) =>
   Stack.of(scope).formatArn({ service: 'ec2', resource, resourceName: name });
+
+/** What a function needs of its own log group, and nothing else's. */
+export function writeOwnLogs(logGroup: ILogGroup): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'WriteOwnLogs',
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [logGroup.logGroupArn],
+  });
+}
 
 /** Every network interface of the scope's account and Region. */
 const anyNetworkInterfaceArn = (scope: Construct) => ec2Arn(scope, 'network-interface', '*');
@@ -203,11 +212,7 @@ export class EventFunction extends Construct {
       inlinePolicies: {
         Execution: new PolicyDocument({
           statements: [
-            new PolicyStatement({
-              sid: 'WriteOwnLogs',
-              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              resources: [this.logGroup.logGroupArn],
-            }),
+            writeOwnLogs(this.logGroup),
             // X-Ray has no resource-level permissions
             // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html).
             new PolicyStatement({

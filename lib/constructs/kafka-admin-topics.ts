@@ -44,7 +44,7 @@ export { topicSettings } from '../../core/topic-resource';
 import type { LogLevel } from '../config';
 import type { KafkaClientAuth } from '../target';
 import { BootstrapBrokers } from './bootstrap-brokers';
-import { EventFunction } from './event-function';
+import { EventFunction, writeOwnLogs } from './event-function';
 import type { KafkaClusterRef } from './kafka-access';
 import { acknowledge } from './nag';
 
@@ -174,11 +174,7 @@ export class KafkaAdminTopics extends Construct {
       inlinePolicies: {
         Execution: new PolicyDocument({
           statements: [
-            new PolicyStatement({
-              sid: 'WriteOwnLogs',
-              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              resources: [frameworkLogs.logGroupArn],
-            }),
+            writeOwnLogs(frameworkLogs),
             // What the framework grants itself on the handler (Provider.addPermissions: lambda:InvokeFunction
             // and lambda:GetFunction), on the function it invokes by its unqualified ARN only.
             new PolicyStatement({

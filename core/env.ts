@@ -31,6 +31,8 @@ export const FUNCTION_ENV = {
   brokers: 'KAFKA_BROKERS',
   auth: 'KAFKA_AUTH',
   schemaVersionIds: 'SCHEMA_VERSION_IDS',
+  /** The analytics table (lambdas/analytics/). */
+  analyticsTable: 'ANALYTICS_TABLE',
 } as const;
 
 /**

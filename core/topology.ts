@@ -291,6 +291,42 @@ export const consumers: readonly ConsumerSpec[] = [
   ),
 ];
 
+/**
+ * The analytics service: one function that counts every event of the source topics into daily
+ * aggregates (lambdas/analytics/), fed by one event-source mapping per source topic, each in its own
+ * consumer group, with the other consumers' error controls. No filters: it counts every event type,
+ * `user_login` included.
+ */
+export interface AnalyticsSpec {
+  /** Function name (stage-prefixed when deployed). */
+  readonly name: 'analytics';
+  /** Handler source file (exports `handler`), relative to the project root. */
+  readonly entry: string;
+  readonly description: string;
+  /** One mapping per source topic, named `analytics-<topic>`. */
+  readonly sources: readonly { readonly topic: string; readonly mapping: EventSourceMappingSettings }[];
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+/** The daily analytics consumer, on every topic clients post to. */
+export const analytics: AnalyticsSpec = {
+  name: 'analytics',
+  entry: 'lambdas/analytics/handler.ts',
+  description: 'Daily counts, revenue and active users, counted exactly once into DynamoDB.',
+  sources: ['user-events', 'order-events', 'payment-events'].map((topic) => ({
+    topic,
+    mapping: {
+      ...defaultMapping(`analytics-${topic}`, topic, {}),
+      consumerGroupId: `analytics-${topic}-v1`,
+      // Every event type is counted.
+      filters: [],
+    },
+  })),
+  timeoutSeconds: 30,
+  memoryMb: 512,
+};
+
 /** The streams clients post to. */
 export const streams: readonly StreamSpec[] = [
   {

@@ -57,8 +57,11 @@ function javaHomeBin(tool: string): string {
   return tool;
 }
 
-/** Checks that a JDK 17 or newer is present (Kafka 4 needs Java 17) and returns its `java`. */
-async function requireJdk(): Promise<{ java: string; javac: string; major: number }> {
+/**
+ * Checks that a JDK 17 or newer is present (Kafka 4 needs Java 17) and returns its `java`.
+ * @public test/integration/embedded-kafka.test.ts calls it in a child process without java on PATH.
+ */
+export async function requireJdk(): Promise<{ java: string; javac: string; major: number }> {
   const java = javaHomeBin('java');
   const javac = javaHomeBin('javac');
   let versionText: string;

@@ -23,7 +23,10 @@ export async function ensureTopics(
   const missing = topics.filter((t) => !present.has(t.name)).map((t) => topicForCluster(t, brokers.length));
   if (missing.length > 0) {
     await admin.createTopics({
-      waitForLeaders: true,
+      // Leaders are awaited below: kafkajs' own wait retries only LEADER_NOT_AVAILABLE, while on a
+      // cluster of several KRaft brokers the broker it asks may not know a new topic yet
+      // (UNKNOWN_TOPIC_OR_PARTITION, "This server does not host this topic-partition").
+      waitForLeaders: false,
       timeout: 30_000,
       topics: missing.map((t) => ({
         topic: t.name,
@@ -33,6 +36,11 @@ export async function ensureTopics(
       })),
     });
   }
+  if (missing.length > 0)
+    await leadersOf(
+      admin,
+      missing.map((t) => t.name),
+    );
   const existing = topics.filter((t) => present.has(t.name));
   const mismatched: EnsureTopicsResult['mismatched'] = [];
   if (existing.length > 0) {
@@ -45,4 +53,32 @@ export async function ensureTopics(
     }
   }
   return { created: missing.map((t) => t.name), existing: existing.map((t) => t.name), mismatched };
+}
+
+/** Errors a new topic's metadata gives while it propagates to every broker. */
+const PROPAGATING =
+  /LEADER_NOT_AVAILABLE|UNKNOWN_TOPIC_OR_PARTITION|does not host this topic-partition|no leader/i;
+
+/** Waits until every partition of `topics` has a leader, or fails after `timeoutMs` naming the topics. */
+async function leadersOf(admin: Admin, topics: readonly string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let waiting = [...topics];
+  let lastError = '';
+  for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics: waiting });
+      waiting = metadata
+        .filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0))
+        .map((t) => t.name);
+      if (waiting.length === 0) return;
+      lastError = 'partitions without a leader';
+    } catch (error) {
+      const message = (error as Error).message;
+      if (!PROPAGATING.test(`${(error as { type?: string }).type ?? ''} ${message}`)) throw error;
+      lastError = message;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics without leaders after ${timeoutMs} ms: ${waiting.join(', ')} (${lastError})`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }

@@ -18,6 +18,7 @@
  * deduplicated, and batches cut into chunks.
  */
 import type { AnyEvent } from '../schemas/index';
+import { type AnalyticsSpec, analytics, type ConsumerSpec } from './topology';
 
 /** Most actions in one TransactWriteItems call (API_TransactWriteItems.html, "TransactItems": 1–100 items). */
 export const MAX_TRANSACTION_ITEMS = 100;
@@ -195,7 +196,8 @@ export function transactionOf(
     const parts: string[] = [];
     let i = 0;
     for (const [attribute, amount] of adds) {
-      if (amount === 0) continue; // a refund that cancels a payment in the same transaction
+      // Zero too (a refund that cancels a payment of the same transaction): the currency is listed
+      // however the events fell into transactions.
       names[`#a${i}`] = attribute;
       values[`:a${i}`] = { N: String(amount) };
       parts.push(`#a${i} :a${i}`);
@@ -270,4 +272,22 @@ export function chunkEvents(events: readonly Countable[]): Countable[][] {
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/**
+ * One source of the analytics function as a consumer: its source topic and mapping, nothing derived.
+ * What the record reader (lambdas/consumers/consumer.ts `readEvent`, which checks the topic carries
+ * the event) and the local event-source mapping (local/consumer-mapping.ts) take.
+ */
+export function analyticsSourceSpec(source: AnalyticsSpec['sources'][number]): ConsumerSpec {
+  return {
+    name: analytics.name,
+    entry: analytics.entry,
+    description: analytics.description,
+    sourceTopic: source.topic,
+    flows: {},
+    mapping: source.mapping,
+    timeoutSeconds: analytics.timeoutSeconds,
+    memoryMb: analytics.memoryMb,
+  };
 }

@@ -61,7 +61,7 @@ function apply(table: Table, tx: AnalyticsTransaction): string[] {
       continue;
     }
     const { Key, UpdateExpression, ExpressionAttributeNames, ExpressionAttributeValues } = item.Update;
-    const current = { ...(table.get(keyOf(Key)) ?? { ...Key }) };
+    const current: Record<string, { S?: string; N?: string }> = { ...(table.get(keyOf(Key)) ?? Key) };
     for (const part of UpdateExpression.replace(/^ADD /, '').split(', ')) {
       const [name, value] = part.split(' ') as [string, string];
       const attribute = ExpressionAttributeNames[name] as string;
@@ -175,7 +175,7 @@ describe('transactions of a batch', () => {
     });
   });
 
-  it('leaves out of the update an amount that nets to zero within a transaction', () => {
+  it('adds an amount that nets to zero within a transaction, so the currency is listed as with any split', () => {
     const tx = transactionOf(
       TABLE,
       [
@@ -187,6 +187,7 @@ describe('transactions of a batch', () => {
     const update = tx.items.find((i) => 'Update' in i);
     expect(update && 'Update' in update && Object.values(update.Update.ExpressionAttributeNames)).toEqual([
       'count_payment_processed',
+      'revenue_EUR',
       'count_payment_refunded',
     ]);
   });

@@ -51,9 +51,9 @@ export const activeUserKey = (day: string, userId: string): Key => ({
 });
 
 /** Attribute of a day's count of `eventType`. */
-export const countAttribute = (eventType: string): string => `count_${eventType}`;
+const countAttribute = (eventType: string): string => `count_${eventType}`;
 /** Attribute of a day's net revenue in `currency` (minor units). */
-export const revenueAttribute = (currency: string): string => `revenue_${currency}`;
+const revenueAttribute = (currency: string): string => `revenue_${currency}`;
 
 /** RFC 3339 date-time with an explicit offset, as the contracts require of `occurredAt`. */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;

@@ -183,7 +183,7 @@ export class LocalRuntime {
       [FUNCTION_ENV.dynamodbEndpoint]: dynamodbEndpoint,
     };
     try {
-      const client = analyticsClient({ ...process.env, ...analyticsEnvironment });
+      const client = await analyticsClient({ ...process.env, ...analyticsEnvironment });
       await ensureAnalyticsTable(client, tableName).finally(() => client.destroy());
     } catch (error) {
       await moto?.stop();

@@ -204,14 +204,14 @@ export function createHandler(options: AnalyticsHandlerOptions = {}) {
   );
   // The table is read at the first batch, so loading the code needs no table (as the other functions).
   let store = options.store;
-  const deps = (): AnalyticsDependencies => {
-    store ??= dynamoStore({ client: analyticsClient(), tableName: analyticsTable() });
+  const deps = async (): Promise<AnalyticsDependencies> => {
+    store ??= dynamoStore({ client: await analyticsClient(), tableName: analyticsTable() });
     return { writer, store, contractOf: contractOfSchemaVersionId(environment.schemaVersionIds), log };
   };
   const publishers = new Map<string, ReturnType<typeof batchMetrics>>();
 
   async function consume(event: MskEvent, context: Context): Promise<KafkaBatchResponse> {
-    const result = await countBatch(event, context, deps());
+    const result = await countBatch(event, context, await deps());
     const topics = new Set(Object.values(event.records).flatMap((r) => r.map((x) => x.topic)));
     for (const topic of topics) {
       let publish = publishers.get(topic);

@@ -11,12 +11,11 @@
  * pause. Anything else fails the events not yet counted ({@link StoreFailure}); the handler reports
  * them so Lambda retries them, and the markers make the retry safe.
  */
-import {
-  type CancellationReason,
+import type {
+  CancellationReason,
   DynamoDBClient,
   TransactionCanceledException,
-  TransactWriteItemsCommand,
-  type TransactWriteItemsCommandInput,
+  TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { type Countable, chunkEvents, transactionOf } from '../../core/analytics';
 import { ConfigurationError, FUNCTION_ENV } from '../../core/env';
@@ -55,6 +54,13 @@ export interface DynamoStoreOptions {
   readonly conflictAttempts?: number;
 }
 
+/**
+ * The SDK, loaded at the first batch rather than with the code: it loads node:http, which nothing
+ * else in a function loads at start (test/unit/entrypoints.test.ts checks it of every bundle), and
+ * the function's start-up stays as short as the other consumers'.
+ */
+const sdk = () => import('@aws-sdk/client-dynamodb');
+
 const reasonsOf = (error: TransactionCanceledException): readonly CancellationReason[] =>
   error.CancellationReasons ?? [];
 
@@ -64,6 +70,7 @@ export function dynamoStore(options: DynamoStoreOptions): AnalyticsStore {
   const conflictAttempts = options.conflictAttempts ?? 8;
   return {
     async count(events) {
+      const { TransactWriteItemsCommand, TransactionCanceledException } = await sdk();
       const chunks = chunkEvents(events);
       let counted = 0;
       for (const [index, chunk] of chunks.entries()) {
@@ -142,7 +149,8 @@ export function dynamoStore(options: DynamoStoreOptions): AnalyticsStore {
  * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). Against a local
  * endpoint with no credentials in the environment, placeholder ones are used: such endpoints accept any.
  */
-export function analyticsClient(env: NodeJS.ProcessEnv = process.env): DynamoDBClient {
+export async function analyticsClient(env: NodeJS.ProcessEnv = process.env): Promise<DynamoDBClient> {
+  const { DynamoDBClient } = await sdk();
   const endpoint = env[FUNCTION_ENV.dynamodbEndpoint]?.trim() || undefined;
   if (!endpoint) return new DynamoDBClient({});
   if (!/^https?:\/\/[^\s/]+/.test(endpoint))

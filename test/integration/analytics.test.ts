@@ -137,7 +137,7 @@ it.beforeAll(async ({ admin, brokers, writer }) => {
   await ensureTopics(admin);
   moto = await startMoto();
   const env = { DYNAMODB_ENDPOINT: moto.endpoint, ANALYTICS_TABLE: tableName };
-  client = analyticsClient({ ...process.env, ...env });
+  client = await analyticsClient({ ...process.env, ...env });
   await ensureAnalyticsTable(client, tableName);
   Object.assign(process.env, env, {
     KAFKA_BROKERS: brokers,

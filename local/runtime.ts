@@ -316,6 +316,8 @@ export class LocalRuntime {
         const lag = reachable && source ? await lagOf(this.admin, source.group, source.topic) : undefined;
         return {
           name: m.name,
+          // The analytics function has a mapping per source topic: the topic tells them apart.
+          topic: source?.topic,
           state: m.state,
           lag,
           lastError: m.lastError ?? null,

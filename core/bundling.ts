@@ -8,6 +8,7 @@
  * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html#nodejs-sdk-included).
  */
 import type { BuildOptions } from 'esbuild';
+import { analytics } from './topology';
 
 export const NODE_TARGET = 'node24';
 export const EXTERNAL_MODULES = ['@aws-sdk/*'];
@@ -42,5 +43,6 @@ export function functionEntries(
   return {
     producer: 'lambdas/producer/handler.ts',
     ...Object.fromEntries(consumerEntries.map((c) => [c.name, c.entry])),
+    [analytics.name]: analytics.entry,
   };
 }

@@ -33,6 +33,8 @@ export const FUNCTION_ENV = {
   schemaVersionIds: 'SCHEMA_VERSION_IDS',
   /** The analytics table (lambdas/analytics/). */
   analyticsTable: 'ANALYTICS_TABLE',
+  /** Another DynamoDB endpoint (the local runtime's moto server, DynamoDB Local, LocalStack). */
+  dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
 } as const;
 
 /**

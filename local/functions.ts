@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { functionEntries } from '../core/bundling';
 import { kafkaEnvironment } from '../core/env';
 import type { KafkaWriter } from '../core/kafka-records';
-import { consumers } from '../core/topology';
+import { analytics, consumers } from '../core/topology';
 import { containerWriter, type HandlerOptions, type WriterFactory } from '../lambdas/shared/kafka';
 import { bundleAll } from './bundle';
 import type { AsyncHandler } from './lambda';
@@ -19,6 +19,8 @@ import type { AsyncHandler } from './lambda';
 export interface LoadedFunctions {
   readonly producer: AsyncHandler;
   readonly consumers: ReadonlyMap<string, AsyncHandler>;
+  /** The analytics function (core/topology.ts `analytics`), fed by one mapping per source topic. */
+  readonly analytics: AsyncHandler;
   /** Where the code came from: `sources` or the bundle directory. */
   readonly origin: string;
 }
@@ -53,6 +55,8 @@ export interface LoadOptions {
   readonly wrapConsumerWriter?: (writer: KafkaWriter, consumer: string) => KafkaWriter;
   /** The writer each function gets instead of its own producer (the local runtime's coalescing writers). */
   readonly writer?: WriterFactory;
+  /** More environment for the functions, e.g. the analytics table (`ANALYTICS_TABLE`, `DYNAMODB_ENDPOINT`). */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export async function loadFunctions(brokers: string, options: LoadOptions = {}): Promise<LoadedFunctions> {
@@ -62,7 +66,7 @@ export async function loadFunctions(brokers: string, options: LoadOptions = {}):
       'wrapConsumerWriter cannot be used with bundles: a bundle exports only its handler, as deployed; load the sources instead',
     );
   }
-  Object.assign(process.env, functionEnvironment(brokers, options.schemaVersionIds));
+  Object.assign(process.env, functionEnvironment(brokers, options.schemaVersionIds), options.environment);
   const entries = functionEntries(consumers);
   let files: Record<string, string>;
   let origin = 'sources';
@@ -92,5 +96,10 @@ export async function loadFunctions(brokers: string, options: LoadOptions = {}):
   };
   const loaded = new Map<string, AsyncHandler>();
   for (const c of consumers) loaded.set(c.name, await load(c.name));
-  return { producer: await load('producer'), consumers: loaded, origin };
+  return {
+    producer: await load('producer'),
+    consumers: loaded,
+    analytics: await load(analytics.name),
+    origin,
+  };
 }

@@ -1,17 +1,23 @@
 /**
  * The local runtime: the whole pipeline on one machine. An embedded Apache Kafka broker (or the
- * cluster in KAFKA_BROKERS), the topology's topics, the producer API on http://127.0.0.1:3000, and a
- * local event-source mapping per consumer, all running the same handler code as AWS.
+ * cluster in KAFKA_BROKERS), the topology's topics, the producer API on http://127.0.0.1:3000, a
+ * local event-source mapping per consumer and per analytics source, and a DynamoDB endpoint with the
+ * analytics table (moto's server, or the endpoint in DYNAMODB_ENDPOINT), all running the same handler
+ * code as AWS.
  */
 import type { Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Admin } from 'kafkajs';
+import { analyticsSourceSpec } from '../core/analytics';
+import { FUNCTION_ENV } from '../core/env';
 import type { KafkaBatchResponse, MskEvent } from '../core/msk-event';
-import { consumers } from '../core/topology';
+import { analytics, consumers } from '../core/topology';
+import { analyticsClient } from '../lambdas/analytics/store';
 import { createKafka, SharedProducer } from '../lambdas/shared/kafka';
 import { ensureTopics } from '../lambdas/shared/topics';
 import { lagOf } from '../ops/lag';
+import { ensureAnalyticsTable } from './analytics-table';
 import { createApiServer } from './api/server';
 import { CoalescingWriter, coalescingWriters } from './coalescing-writer';
 import { consumerMapping, pollersOf } from './consumer-mapping';
@@ -21,6 +27,7 @@ import { EmbeddedKafka } from './kafka/broker';
 import type { AsyncHandler } from './lambda';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda';
 import { RuntimeMetrics } from './metrics';
+import { type MotoServer, startMotoServer } from './moto';
 import { schemaRegistryFromEnvironment } from './schema-registry';
 import { liveView } from './view/routes';
 
@@ -40,7 +47,19 @@ export interface RuntimeOptions {
    * writes fail with it: test/support/chaos-writer.ts). Sources only, not with `bundles`.
    */
   readonly wrapConsumerWriter?: LoadOptions['wrapConsumerWriter'];
+  /** Use this DynamoDB endpoint (`DYNAMODB_ENDPOINT`) instead of starting moto's server. */
+  readonly dynamodbEndpoint?: string;
+  /** The analytics table, created there if missing. @default local-analytics */
+  readonly analyticsTable?: string;
   readonly log?: (line: string) => void;
+}
+
+/** Where the analytics are counted. */
+export interface AnalyticsStorage {
+  readonly endpoint: string;
+  readonly tableName: string;
+  /** `moto` when the runtime started it, `DYNAMODB_ENDPOINT` otherwise. */
+  readonly origin: 'moto' | 'DYNAMODB_ENDPOINT';
 }
 
 /** A problem a person can fix: printed as one line, exit status 1. */
@@ -98,6 +117,10 @@ export class LocalRuntime {
     readonly createdTopics: readonly string[],
     /** Where schema version ids come from: the contract files or a Glue endpoint. */
     readonly schemaSource: string,
+    readonly analyticsStorage: AnalyticsStorage,
+    private readonly moto: MotoServer | undefined,
+    /** Consumer group and topic of each mapping, in the order of `mappings`. */
+    private readonly mappingSources: readonly { readonly group: string; readonly topic: string }[],
   ) {}
 
   static async start(options: RuntimeOptions = {}): Promise<LocalRuntime> {
@@ -145,6 +168,29 @@ export class LocalRuntime {
     await admin.connect();
     const topics = await ensureTopics(admin);
     const registry = await schemaRegistryFromEnvironment();
+    // The analytics table: on DYNAMODB_ENDPOINT, or on a moto server started here (stopped by stop()).
+    const tableName = options.analyticsTable ?? 'local-analytics';
+    let moto: MotoServer | undefined;
+    let dynamodbEndpoint = options.dynamodbEndpoint;
+    if (!dynamodbEndpoint) {
+      moto = await startMotoServer().catch((error: Error) => {
+        throw new StartupError(`cannot start the local DynamoDB endpoint (moto): ${error.message}`);
+      });
+      dynamodbEndpoint = moto.endpoint;
+    }
+    const analyticsEnvironment = {
+      [FUNCTION_ENV.analyticsTable]: tableName,
+      [FUNCTION_ENV.dynamodbEndpoint]: dynamodbEndpoint,
+    };
+    try {
+      const client = await analyticsClient({ ...process.env, ...analyticsEnvironment });
+      await ensureAnalyticsTable(client, tableName).finally(() => client.destroy());
+    } catch (error) {
+      await moto?.stop();
+      throw new StartupError(
+        `cannot create the analytics table ${tableName} at ${dynamodbEndpoint}: ${(error as Error).message}`,
+      );
+    }
     // One process serves every request and batch: the functions and the mappings write through
     // coalescing writers (./coalescing-writer.ts), which merge concurrent sends.
     const functionWriters = coalescingWriters();
@@ -153,17 +199,21 @@ export class LocalRuntime {
       wrapConsumerWriter: options.wrapConsumerWriter,
       schemaVersionIds: registry.fromGlue ? registry.ids : undefined,
       writer: functionWriters.create,
+      environment: analyticsEnvironment,
     });
     const writer = new CoalescingWriter(
       new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet)),
     );
     const metrics = new RuntimeMetrics(admin);
     const eventSourceArn = `arn:aws:kafka:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/local/local`;
-    const mappings = consumers.map((spec) =>
+    const specs = [...consumers, ...analytics.sources.map(analyticsSourceSpec)];
+    const mappings = specs.map((spec) =>
       consumerMapping({
         spec,
         kafka: createKafka({ ...settings, clientId: `esm-${spec.name}` }, quiet),
-        handler: functions.consumers.get(spec.name) as AsyncHandler<MskEvent, KafkaBatchResponse | undefined>,
+        handler: (spec.name === analytics.name
+          ? functions.analytics
+          : functions.consumers.get(spec.name)) as AsyncHandler<MskEvent, KafkaBatchResponse | undefined>,
         writer,
         schemaOf: (id) => registry.schemaOf(id),
         bootstrapServers: brokers as string,
@@ -235,6 +285,13 @@ export class LocalRuntime {
       cluster,
       topics.created,
       registry.source,
+      {
+        endpoint: dynamodbEndpoint,
+        tableName,
+        origin: moto ? 'moto' : 'DYNAMODB_ENDPOINT',
+      },
+      moto,
+      specs.map((s) => ({ group: s.mapping.consumerGroupId, topic: s.sourceTopic })),
     );
     return runtime;
   }
@@ -254,14 +311,13 @@ export class LocalRuntime {
       error = (e as Error).message;
     }
     const mappings = await Promise.all(
-      this.mappings.map(async (m) => {
-        const spec = consumers.find((c) => c.name === m.name);
-        const lag =
-          reachable && spec
-            ? await lagOf(this.admin, spec.mapping.consumerGroupId, spec.sourceTopic)
-            : undefined;
+      this.mappings.map(async (m, i) => {
+        const source = this.mappingSources[i];
+        const lag = reachable && source ? await lagOf(this.admin, source.group, source.topic) : undefined;
         return {
           name: m.name,
+          // The analytics function has a mapping per source topic: the topic tells them apart.
+          topic: source?.topic,
           state: m.state,
           lag,
           lastError: m.lastError ?? null,
@@ -287,5 +343,6 @@ export class LocalRuntime {
     const { disconnectSharedProducer } = await import('../lambdas/shared/kafka');
     await disconnectSharedProducer();
     await this.cluster?.stop();
+    await this.moto?.stop();
   }
 }

@@ -4,7 +4,9 @@
  *
  * Options: `--bundles` runs the esbuild bundles CDK deploys instead of the sources.
  * Environment: KAFKA_BROKERS (use this cluster, start no broker), KAFKA_PORT (embedded broker,
- * default 9092), API_PORT (default 3000), LOCAL_DATA_DIR (default .kafka-data).
+ * default 9092), API_PORT (default 3000), LOCAL_DATA_DIR (default .kafka-data), DYNAMODB_ENDPOINT (count
+ * the analytics there, e.g. DynamoDB Local or LocalStack, instead of a moto server started here),
+ * ANALYTICS_TABLE (default local-analytics).
  */
 import { KafkaToolchainError } from './kafka/jars';
 import { assertLambdaNodeMajor } from './node-version';
@@ -30,6 +32,8 @@ async function main(): Promise<void> {
     kafkaPort: port('KAFKA_PORT', 9092),
     dataDir: process.env.LOCAL_DATA_DIR,
     bundles: process.argv.includes('--bundles'),
+    dynamodbEndpoint: process.env.DYNAMODB_ENDPOINT?.trim() || undefined,
+    analyticsTable: process.env.ANALYTICS_TABLE?.trim() || undefined,
     log: (line) => console.error(line),
   });
   say(`Kafka:        ${runtime.brokers}${external ? ' (KAFKA_BROKERS)' : ' (embedded Apache Kafka)'}`);
@@ -37,6 +41,10 @@ async function main(): Promise<void> {
   for (const m of runtime.mappings) say(`mapping:      ${m.name} (${m.state})`);
   say(`functions:    ${runtime.origin}`);
   say(`schemas:      ${runtime.schemaSource}`);
+  const storage = runtime.analyticsStorage;
+  say(
+    `analytics:    table ${storage.tableName} at ${storage.endpoint}${storage.origin === 'moto' ? ' (moto)' : ' (DYNAMODB_ENDPOINT)'}`,
+  );
   say(`API:          ${runtime.apiUrl}/events/{user|order|payment}[/batch]`);
   say(`live view:    ${runtime.apiUrl}/`);
   say(`OpenAPI:      ${runtime.apiUrl}/openapi.json`);

@@ -4,7 +4,7 @@
  */
 import { describe, expect } from 'vitest';
 import { decode } from '../../core/glue-wire-format';
-import { consumers, streams } from '../../core/topology';
+import { analytics, consumers, streams } from '../../core/topology';
 import { LocalRuntime } from '../../local/runtime';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
@@ -53,13 +53,22 @@ const decodeEvent = (value: Buffer | null) =>
 describe('local runtime', () => {
   it('is healthy, serves its OpenAPI document and Prometheus metrics', async () => {
     const health = (await (await fetch(`${runtime.apiUrl}/health`)).json()) as {
-      mappings: { name: string; pollers: unknown }[];
+      mappings: { name: string; topic: string; pollers: unknown }[];
     };
     expect(health).toMatchObject({ healthy: true, broker: { reachable: true } });
-    expect(health.mappings.map((m) => m.name).sort()).toEqual(consumers.map((c) => c.name).sort());
+    // A mapping per consumer, and one per analytics source topic.
+    const specs = [
+      ...consumers.map((c) => ({ name: c.name, topic: c.sourceTopic, mapping: c.mapping })),
+      ...analytics.sources.map((s) => ({ name: analytics.name, topic: s.topic, mapping: s.mapping })),
+    ];
+    expect(health.mappings.map((m) => `${m.name} ${m.topic}`).sort()).toEqual(
+      specs.map((s) => `${s.name} ${s.topic}`).sort(),
+    );
     // The provisioned pollers each mapping is deployed with, from the same settings as the stack.
     for (const m of health.mappings)
-      expect(m.pollers).toEqual(consumers.find((c) => c.name === m.name)?.mapping.provisionedPollers);
+      expect(m.pollers).toEqual(
+        specs.find((s) => s.name === m.name && s.topic === m.topic)?.mapping.provisionedPollers,
+      );
     expect(
       ((await (await fetch(`${runtime.apiUrl}/openapi.json`)).json()) as { openapi: string }).openapi,
     ).toBe('3.0.3');

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
-import { installOnce } from './install-once';
+import { installOnce } from '../../local/install-once';
 
 const run = promisify(execFile);
 

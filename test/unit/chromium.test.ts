@@ -7,8 +7,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { installOnce } from '../../local/install-once';
 import { APT_INSTALL, ensureChromium, findChromium } from '../support/chromium';
-import { installOnce } from '../support/install-once';
 
 let root: string;
 beforeEach(async () => {

@@ -4,8 +4,7 @@
  * deploys. Loading only: nothing connects to Kafka before the first invocation.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +46,10 @@ describe('function bundles', () => {
   let dir: string;
   let reports: BundleReport[];
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bundles-'));
+    // Inside the project, so a bundle's external `@aws-sdk/*` imports resolve from node_modules as
+    // they resolve from the runtime's own copy in Lambda (core/bundling.ts).
+    await mkdir('.cache', { recursive: true });
+    dir = await mkdtemp(join(resolve('.cache'), 'bundles-'));
     reports = await bundleAll(dir);
   }, 120_000);
   afterAll(async () => {

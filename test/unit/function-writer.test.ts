@@ -41,8 +41,9 @@ describe.each([
         return writer;
       },
     });
-    // The producer and each consumer, built with the settings the function reads from its environment.
-    expect(made).toHaveLength(1 + consumers.length);
+    // The producer, each consumer and the analytics function, built with the settings the function
+    // reads from its environment.
+    expect(made).toHaveLength(1 + consumers.length + 1);
     for (const { settings } of made) {
       expect(settings.brokers).toEqual(['127.0.0.1:1']);
       expect(settings.auth).toBe('plaintext');

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
-import { consumers } from '../../core/topology';
+import { analytics, consumers } from '../../core/topology';
 import { KafkaUnavailableError } from '../../lambdas/shared/kafka';
 import { type LoadedFunctions, loadFunctions } from '../../local/functions';
 import { type AsyncHandler, lambdaContext } from '../../local/lambda';
@@ -39,8 +39,9 @@ describe('loadFunctions with wrapConsumerWriter', () => {
     });
   }, 60_000);
 
-  it('hands every consumer its own wrapped writer', () => {
-    expect([...writers.keys()].sort()).toEqual(consumers.map((c) => c.name).sort());
+  it('hands every consumer, the analytics function included, its own wrapped writer', () => {
+    expect([...writers.keys()].sort()).toEqual([...consumers.map((c) => c.name), analytics.name].sort());
+    expect(typeof functions.analytics).toBe('function');
     expect([...functions.consumers.keys()].sort()).toEqual(consumers.map((c) => c.name).sort());
   });
 

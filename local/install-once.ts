@@ -1,7 +1,7 @@
 /**
- * One installer at a time for what the tests set up themselves on a fresh clone (the Python tools'
- * .venv, a Chromium for the browser test). Test files run in parallel workers, and two `npm test`
- * may run at once, so an install is guarded by a lock file created exclusively (`O_EXCL`) in
+ * One installer at a time for what the project sets up itself on a fresh clone (the Python tools'
+ * .venv, which `npm start` needs for its DynamoDB endpoint, and a Chromium for the browser test).
+ * Test files run in parallel workers, and two `npm test` or an `npm start` may run at once, so an install is guarded by a lock file created exclusively (`O_EXCL`) in
  * .cache/, holding the installer's pid. The others wait for it to go and check again before
  * installing; a lock left by a process that no longer runs is taken over.
  */

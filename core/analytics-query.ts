@@ -120,3 +120,9 @@ export function dailyResponse(
     }),
   };
 }
+
+/** The analytics API's counts (dimension service). */
+export const ANALYTICS_API_METRICS = {
+  served: 'AnalyticsRequestsServed',
+  rejected: 'AnalyticsRequestsRejected',
+} as const;

@@ -44,13 +44,14 @@ function parseDate(value: string | undefined): number | string {
   const match = DATE.exec(value);
   if (!match) return `"${value}" is not a date in the form YYYY-MM-DD`;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const time = Date.UTC(year, month - 1, day);
-  const date = new Date(time);
-  // Date.UTC rolls over (2026-02-30 becomes March 2nd): a date that does not round-trip does not exist.
+  // setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  // The date rolls over (2026-02-30 becomes March 2nd): a date that does not round-trip does not exist.
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
     return `"${value}" is not a calendar date`;
   }
-  return time;
+  return date.getTime();
 }
 
 /** `YYYY-MM-DD` of a UTC midnight. */

@@ -18,6 +18,8 @@ import type { AsyncHandler } from './lambda';
 
 export interface LoadedFunctions {
   readonly producer: AsyncHandler;
+  /** The analytics API function (lambdas/analytics/api.ts). */
+  readonly analyticsApi: AsyncHandler;
   readonly consumers: ReadonlyMap<string, AsyncHandler>;
   /** Where the code came from: `sources` or the bundle directory. */
   readonly origin: string;
@@ -92,5 +94,10 @@ export async function loadFunctions(brokers: string, options: LoadOptions = {}):
   };
   const loaded = new Map<string, AsyncHandler>();
   for (const c of consumers) loaded.set(c.name, await load(c.name));
-  return { producer: await load('producer'), consumers: loaded, origin };
+  return {
+    producer: await load('producer'),
+    analyticsApi: await load('analytics-api'),
+    consumers: loaded,
+    origin,
+  };
 }

@@ -16,6 +16,9 @@ describe('parseRange', () => {
       days: ['2024-02-27', '2024-02-28', '2024-02-29', '2024-03-01'],
     });
     expect(parseRange('2025-12-31', '2026-01-01')).toEqual({ ok: true, days: ['2025-12-31', '2026-01-01'] });
+    // Any RFC 3339 full-date (the OpenAPI `date` format), years 0000–0099 included.
+    expect(parseRange('0000-12-31', '0001-01-01')).toEqual({ ok: true, days: ['0000-12-31', '0001-01-01'] });
+    expect(parseRange('9999-12-31', '9999-12-31')).toEqual({ ok: true, days: ['9999-12-31'] });
   });
 
   it('names the missing, malformed or impossible date', () => {

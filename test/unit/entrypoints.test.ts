@@ -4,8 +4,7 @@
  * deploys. Loading only: nothing connects to Kafka before the first invocation.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +46,10 @@ describe('function bundles', () => {
   let dir: string;
   let reports: BundleReport[];
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'bundles-'));
+    // Inside the project, so a bundle finds the packages it keeps external (`@aws-sdk/*`) in
+    // node_modules, as in Lambda it finds those of the runtime.
+    await mkdir('.cache', { recursive: true });
+    dir = await mkdtemp(join('.cache', 'bundles-'));
     reports = await bundleAll(dir);
   }, 120_000);
   afterAll(async () => {
@@ -76,8 +78,9 @@ describe('function bundles', () => {
 
   it.each(entries)('%s bundle loads Powertools Tracer when tracing is on, and only then', async (name) => {
     const report = reports.find((r) => r.name === name) as BundleReport;
-    // The Tracer's X-Ray provider is what loads node:http; nothing else in a function does at load.
-    const script = `import(${JSON.stringify(`file://${resolve(report.file)}`)}).then(m => console.log(typeof m.handler, process.moduleLoadList.includes('NativeModule http')))`;
+    // The Tracer's X-Ray emitter is what loads node:dgram (segments go to the X-Ray daemon over UDP);
+    // nothing else in a function does at load (an AWS SDK client loads node:http, so that tells nothing).
+    const script = `import(${JSON.stringify(`file://${resolve(report.file)}`)}).then(m => console.log(typeof m.handler, process.moduleLoadList.includes('NativeModule dgram')))`;
     const load = (tracing: boolean) =>
       exportsHandler(['--input-type=module', '-e', script], { POWERTOOLS_TRACE_ENABLED: String(tracing) });
     expect(await load(false)).toBe('function false');

@@ -12,6 +12,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRange } from '../../core/analytics-query';
 import { createReader, readerFromEnvironment } from '../../lambdas/analytics/reader';
+import { main } from '../../ops/ops';
 import { startMoto } from '../support/python-tools';
 
 let moto: Awaited<ReturnType<typeof startMoto>>;
@@ -190,5 +191,63 @@ describe('analytics reader (moto stands in for DynamoDB)', () => {
       process.env = saved;
     }
     expect(() => readerFromEnvironment({})).toThrow(/ANALYTICS_TABLE is not set/);
+  });
+});
+
+describe('npm run ops -- analytics', () => {
+  const env = () => ({
+    ANALYTICS_TABLE: TABLE,
+    DYNAMODB_ENDPOINT: moto.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+  });
+  async function ops(argv: string[], environment: NodeJS.ProcessEnv) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const saved = { ...process.env };
+    try {
+      // The SDK reads the region and credentials from the process environment.
+      Object.assign(process.env, environment);
+      const status = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t), env: environment });
+      return { status, out: out.join('\n'), err: err.join('\n') };
+    } finally {
+      process.env = saved;
+    }
+  }
+
+  it('prints a line per day: events, active users, counts and revenue', async () => {
+    const result = await ops(['analytics', '--from', '2026-03-04', '--to', '2026-03-05'], env());
+    expect(result.err).toBe('');
+    expect(result.status).toBe(0);
+    const lines = result.out.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^DATE\s+EVENTS\s+ACTIVE USERS\s+COUNTS\s+REVENUE/);
+    expect(lines[1]).toMatch(/^2026-03-04\s+0\s+0\s+-\s+-$/);
+    expect(lines[2]).toMatch(
+      /^2026-03-05\s+6\s+2\s+payment_processed=2 payment_refunded=1 user_login=3\s+EUR 1500, USD -250$/,
+    );
+  });
+
+  it('prints the API answer with --json', async () => {
+    const result = await ops(['analytics', '--from', '2026-03-06', '--to', '2026-03-06', '--json'], env());
+    expect(JSON.parse(result.out)).toEqual({
+      days: [{ date: '2026-03-06', counts: {}, revenue: {}, activeUsers: 1 }],
+    });
+  });
+
+  it('names a bad range or a missing table, exit status 2, before any call', async () => {
+    const reversed = await ops(['analytics', '--from', '2026-03-06', '--to', '2026-03-05'], env());
+    expect(reversed).toMatchObject({ status: 2, err: 'ops: --from 2026-03-06 is after to 2026-03-05' });
+    const missing = await ops(['analytics', '--to', '2026-03-05'], env());
+    expect(missing).toMatchObject({ status: 2, err: 'ops: --from is required (YYYY-MM-DD)' });
+    const noTable = await ops(['analytics', '--from', '2026-03-05', '--to', '2026-03-05'], {});
+    expect(noTable.status).toBe(2);
+    expect(noTable.err).toMatch(/ANALYTICS_TABLE.*--stage/);
+    const extra = await ops(
+      ['analytics', '--from', '2026-03-05', '--to', '2026-03-05', '--limit', '3'],
+      env(),
+    );
+    expect(extra).toMatchObject({ status: 2, err: 'ops: analytics does not take --limit' });
   });
 });

@@ -22,8 +22,8 @@ export const TOTALS_SORT_KEY = 'TOTALS';
 /** The sort-key prefix of a day's active-user items. */
 export const USER_SORT_KEY_PREFIX = 'USER#';
 /** Attribute-name prefixes of the totals item. */
-export const COUNT_PREFIX = 'count_';
-export const REVENUE_PREFIX = 'revenue_';
+const COUNT_PREFIX = 'count_';
+const REVENUE_PREFIX = 'revenue_';
 
 /** A problem with the requested range: the query parameter (`from`, `to`) and what is wrong. */
 export interface RangeProblem {

@@ -13,7 +13,7 @@ import { UsageError } from './clients';
 import type { OpsTarget } from './discover';
 
 /** The analytics table of a stage, as the stack names it. */
-export const analyticsTableName = (stage: string): string => `${stage}-analytics`;
+const analyticsTableName = (stage: string): string => `${stage}-analytics`;
 
 /** The reader of the table the environment or the target names, and a way to close its client. */
 export function opsAnalyticsReader(

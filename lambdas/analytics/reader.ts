@@ -6,6 +6,7 @@
 import {
   type AttributeValue,
   BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
   DynamoDBClient,
   type KeysAndAttributes,
   QueryCommand,
@@ -74,7 +75,9 @@ export function createReader(options: ReaderOptions): AnalyticsReader {
           );
         }
         if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2000));
-        const response = await client.send(new BatchGetItemCommand({ RequestItems: request }));
+        const response: BatchGetItemCommandOutput = await client.send(
+          new BatchGetItemCommand({ RequestItems: request }),
+        );
         for (const item of response.Responses?.[table] ?? []) {
           const day = item.pk?.S?.slice(dayPartitionKey('').length);
           if (day) byDay.set(day, numbers(item));

@@ -42,6 +42,7 @@ export function functionEntries(
 ): Record<string, string> {
   return {
     producer: 'lambdas/producer/handler.ts',
+    'analytics-api': 'lambdas/analytics/api.ts',
     ...Object.fromEntries(consumerEntries.map((c) => [c.name, c.entry])),
     [analytics.name]: analytics.entry,
   };

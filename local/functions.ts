@@ -18,6 +18,8 @@ import type { AsyncHandler } from './lambda';
 
 export interface LoadedFunctions {
   readonly producer: AsyncHandler;
+  /** The analytics API function (lambdas/analytics/api.ts). */
+  readonly analyticsApi: AsyncHandler;
   readonly consumers: ReadonlyMap<string, AsyncHandler>;
   /** The analytics function (core/topology.ts `analytics`), fed by one mapping per source topic. */
   readonly analytics: AsyncHandler;
@@ -100,6 +102,7 @@ export async function loadFunctions(brokers: string, options: LoadOptions = {}):
     producer: await load('producer'),
     consumers: loaded,
     analytics: await load(analytics.name),
+    analyticsApi: await load('analytics-api'),
     origin,
   };
 }

@@ -252,6 +252,7 @@ export class LocalRuntime {
       pages: view.pages,
       actions: view.actions,
       producer: functions.producer as AsyncHandler<APIGatewayProxyEvent, APIGatewayProxyResult>,
+      analytics: functions.analyticsApi as AsyncHandler<APIGatewayProxyEvent, APIGatewayProxyResult>,
       health: async () => (runtime ? runtime.health() : { healthy: false, status: 'starting' }),
       metrics: async () => ({
         contentType: metrics.registry.contentType,

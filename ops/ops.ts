@@ -7,6 +7,7 @@
  *   redrive <dlq-topic> [--partition P] [--from-offset A] [--to-offset B] [--dry-run]
  *                                                   write dead letters' originals back to their topic
  *   lag                                             consumer lag of each event-source mapping
+ *   analytics --from YYYY-MM-DD --to YYYY-MM-DD     daily counts, revenue and active users (./analytics.ts)
  *
  * `--json` prints JSON (one object per record for tail). Connection (./discover.ts): KAFKA_BROKERS
  * if set; else the MSK cluster of `--stage` (its stack's ClusterArn output) or of `--cluster-arn`,
@@ -15,6 +16,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseRange } from '../core/analytics-query';
+import { formatDaily, opsAnalyticsReader } from './analytics';
 import { connectOps, OpsError, UsageError } from './clients';
 import { formatDeadLetter, listDeadLetters } from './dead-letters';
 import { formatRecord } from './decode';
@@ -41,6 +44,9 @@ commands:
       with the schema version it carried (else its contract's current one).
   lag
       Records each event-source mapping's consumer group has yet to process.
+  analytics --from YYYY-MM-DD --to YYYY-MM-DD
+      Each day's event counts by type, revenue by currency (minor units, net of refunds) and
+      active users, from the analytics table (at most 366 days, both dates included).
 
 options:
   --stage S          the deployed stage S: the cluster named by the ClusterArn output of the stack
@@ -56,7 +62,9 @@ environment:
   KAFKA_AUTH     iam (default with --stage or --cluster-arn: MSK IAM over TLS, needs AWS credentials)
                  or plaintext (default otherwise)
   AWS_REGION     with iam or --stage: the region of the cluster and its stack
-  GLUE_REGISTRY_NAME  with iam: the stack's Glue registry (<stage>-events), for redrive`;
+  GLUE_REGISTRY_NAME  with iam: the stack's Glue registry (<stage>-events), for redrive
+  ANALYTICS_TABLE     for analytics: the table (default with --stage: <stage>-analytics)
+  DYNAMODB_ENDPOINT   for analytics: a local DynamoDB-compatible endpoint (npm start's)`;
 
 function count(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
@@ -89,6 +97,8 @@ function parse(argv: readonly string[]) {
         'dry-run': { type: 'boolean', default: false },
         stage: { type: 'string' },
         'cluster-arn': { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
       },
     });
   } catch (error) {
@@ -140,15 +150,32 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
       return 0;
     }
     if (!command)
-      throw new UsageError('no command given (tail, dead-letters, redrive, lag; --help lists them)');
-    if (!['tail', 'dead-letters', 'redrive', 'lag'].includes(command)) {
       throw new UsageError(
-        `unknown command "${command}" (tail, dead-letters, redrive, lag; --help lists them)`,
+        'no command given (tail, dead-letters, redrive, lag, analytics; --help lists them)',
+      );
+    if (!['tail', 'dead-letters', 'redrive', 'lag', 'analytics'].includes(command)) {
+      throw new UsageError(
+        `unknown command "${command}" (tail, dead-letters, redrive, lag, analytics; --help lists them)`,
       );
     }
     // Check the command line fully before connecting, so a typo costs no connection attempt.
     const env = io.env ?? process.env;
     const target = opsTarget({ stage: values.stage, clusterArn: values['cluster-arn'] }, env);
+    if (command === 'analytics') {
+      // Reads DynamoDB, not Kafka: no cluster is looked up or connected to.
+      only(command, values, ['from', 'to']);
+      positional(command, positionals, 0, 'no arguments');
+      const range = parseRange(values.from, values.to);
+      if (!range.ok) {
+        const { path, message } = range.problem;
+        throw new UsageError(message.startsWith(path) ? `--${message}` : message);
+      }
+      const table = opsAnalyticsReader(target, env);
+      close = async () => table.close();
+      const daily = await table.reader.daily(range.days);
+      out(values.json ? JSON.stringify(daily, null, 2) : formatDaily(daily));
+      return 0;
+    }
     let run: () => Promise<number>;
     if (command === 'tail') {
       only(command, values, ['from-beginning', 'limit']);

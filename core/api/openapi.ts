@@ -10,6 +10,7 @@
  */
 
 import { contractSchemas, type EventType } from '../../schemas/index';
+import { ANALYTICS_ROUTE, MAX_RANGE_DAYS } from '../analytics-query';
 import { streams } from '../topology';
 import { FILLED_BY_ENDPOINT, MAX_BATCH_EVENTS, MAX_BODY_BYTES } from './limits';
 
@@ -55,10 +56,10 @@ const errorSchema = {
         type: 'object',
         required: ['location', 'path', 'message'],
         properties: {
-          location: { type: 'string', enum: ['body', 'path', 'header'] },
+          location: { type: 'string', enum: ['body', 'path', 'query', 'header'] },
           path: {
             type: 'string',
-            description: 'JSON Pointer into the body, or the parameter or header name',
+            description: 'JSON Pointer into the body, or the path or query parameter or header name',
           },
           message: { type: 'string' },
         },
@@ -110,10 +111,79 @@ const errors = (withTooLarge: boolean) => ({
   },
 });
 
+/** The answer of `GET /analytics/daily` (core/analytics-query.ts). */
+const dailyAnalyticsSchema = {
+  type: 'object',
+  required: ['days'],
+  properties: {
+    days: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_RANGE_DAYS,
+      description: 'One entry per day of the range, in order, days without events included.',
+      items: {
+        type: 'object',
+        required: ['date', 'counts', 'revenue', 'activeUsers'],
+        properties: {
+          date: { type: 'string', format: 'date', description: "The UTC day (of the events' occurredAt)" },
+          counts: {
+            type: 'object',
+            description: 'Events counted, by event type',
+            additionalProperties: { type: 'integer', minimum: 0 },
+          },
+          revenue: {
+            type: 'object',
+            description: 'By ISO 4217 currency, in minor units: processed payments minus refunded payments',
+            additionalProperties: { type: 'integer' },
+          },
+          activeUsers: {
+            type: 'integer',
+            minimum: 0,
+            description: 'Distinct users who logged in (user_login) that day',
+          },
+        },
+      },
+    },
+  },
+};
+
+/** `GET /analytics/daily`: the daily aggregates of a range of days. */
+function analyticsPath(): Json {
+  const day = (name: string, what: string) => ({
+    name,
+    in: 'query',
+    required: true,
+    schema: { type: 'string', format: 'date' },
+    example: '2026-03-05',
+    description: `${what} day of the range (UTC, YYYY-MM-DD), included`,
+  });
+  return {
+    get: {
+      operationId: 'getDailyAnalytics',
+      summary: `Daily counts per event type, revenue per currency and active users, for 1 to ${MAX_RANGE_DAYS} days`,
+      parameters: [day('from', 'First'), day('to', 'Last')],
+      responses: {
+        '200': {
+          description: 'The aggregates of each day from `from` to `to`.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/DailyAnalytics' } } },
+        },
+        '400': {
+          description: `A date missing, malformed or not in the calendar, \`from\` after \`to\`, or more than ${MAX_RANGE_DAYS} days; names the parameter.`,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    },
+  };
+}
+
 /** The OpenAPI document. */
 export function buildOpenApiDocument(): Record<string, Json> {
   const accepted = [...new Set(streams.flatMap((s) => s.accepts))];
-  const schemas: Record<string, Json> = { Error: errorSchema, Accepted: acceptedSchema };
+  const schemas: Record<string, Json> = {
+    Error: errorSchema,
+    Accepted: acceptedSchema,
+    DailyAnalytics: dailyAnalyticsSchema,
+  };
   for (const type of accepted) schemas[type] = requestSchema(type);
   const correlationHeader = {
     name: 'X-Correlation-Id',
@@ -185,6 +255,7 @@ export function buildOpenApiDocument(): Record<string, Json> {
       },
     };
   }
+  paths[ANALYTICS_ROUTE] = analyticsPath();
   return {
     openapi: '3.0.3',
     info: {
@@ -194,7 +265,8 @@ export function buildOpenApiDocument(): Record<string, Json> {
         'Writes events to Amazon MSK: POST /events/{stream} for one event, POST /events/{stream}/batch for up to ' +
         `${MAX_BATCH_EVENTS}, where {stream} is ${streams.map((s) => s.name).join(', ')}; each stream accepts its own event types. ` +
         'The endpoint fills eventId, occurredAt, correlationId and schemaVersion when absent. A batch is validated whole: ' +
-        'one invalid event rejects it and nothing is written. Delivery is at least once: retry a 503 with the same eventIds.',
+        'one invalid event rejects it and nothing is written. Delivery is at least once: retry a 503 with the same eventIds. ' +
+        `GET ${ANALYTICS_ROUTE}?from=YYYY-MM-DD&to=YYYY-MM-DD answers the daily analytics of up to ${MAX_RANGE_DAYS} days, each event counted once.`,
     },
     paths,
     components: { schemas },

@@ -4,9 +4,12 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 
-/** One problem with a request: where it is (`body` JSON Pointer, `path` parameter, `header`) and what. */
+/**
+ * One problem with a request: where it is (`body` JSON Pointer, `path` parameter, `query` parameter,
+ * `header`) and what.
+ */
 export interface RequestIssue {
-  readonly location: 'body' | 'path' | 'header';
+  readonly location: 'body' | 'path' | 'query' | 'header';
   readonly path: string;
   readonly message: string;
 }

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ANALYTICS_ROUTE } from '../../core/analytics-query';
 import { MAX_BODY_BYTES } from '../../core/api/limits';
 import { buildOpenApiDocument } from '../../core/api/openapi';
 import { type AsyncHandler, invoke } from '../lambda';
@@ -21,6 +22,8 @@ const ROUTES: { pattern: RegExp; resource: string }[] = [
 
 export interface ApiServerOptions {
   readonly producer: AsyncHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+  /** The analytics API function (`GET /analytics/daily`); without it the route is not served. */
+  readonly analytics?: AsyncHandler<APIGatewayProxyEvent, APIGatewayProxyResult>;
   readonly health: () => Promise<{ healthy: boolean; [key: string]: unknown }>;
   readonly metrics: () => Promise<{ contentType: string; body: string }>;
   /** Extra GET routes (the live view). */
@@ -79,7 +82,7 @@ function proxyEvent(
   req: IncomingMessage,
   url: URL,
   resource: string,
-  stream: string,
+  stream: string | undefined,
   body: Buffer,
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
@@ -107,7 +110,7 @@ function proxyEvent(
     multiValueHeaders,
     queryStringParameters: Object.keys(query).length > 0 ? query : null,
     multiValueQueryStringParameters: Object.keys(multiQuery).length > 0 ? multiQuery : null,
-    pathParameters: { stream },
+    pathParameters: stream === undefined ? null : { stream },
     stageVariables: null,
     body: body.byteLength === 0 ? null : text ? body.toString('utf8') : body.toString('base64'),
     isBase64Encoded: body.byteLength > 0 && !text,
@@ -133,9 +136,21 @@ function proxyEvent(
 
 export function createApiServer(options: ApiServerOptions): Server {
   const fn = { name: 'producer', timeoutSeconds: options.timeoutSeconds ?? 30, memoryMb: 512 };
+  const analyticsFn = { name: 'analytics-api', timeoutSeconds: 30, memoryMb: 256 };
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (options.analytics && url.pathname === ANALYTICS_ROUTE) {
+        // A GET has no body; another method gets the function's 405 (Allow: GET), as in AWS.
+        req.resume();
+        const event = proxyEvent(req, url, ANALYTICS_ROUTE, undefined, Buffer.alloc(0));
+        const result = await invoke(analyticsFn, options.analytics, event);
+        const status = result.ok && result.value ? result.value.statusCode : 502;
+        if (!result.ok || !result.value) json(res, 502, { message: 'Internal server error' });
+        else send(res, status, { ...(result.value.headers ?? {}) }, result.value.body);
+        options.onRequest?.(ANALYTICS_ROUTE, status, undefined, '');
+        return;
+      }
       const route = ROUTES.find((r) => r.pattern.test(url.pathname));
       if (route) {
         const stream = decodeURIComponent(route.pattern.exec(url.pathname)?.[1] ?? '');

@@ -27,6 +27,8 @@ describe('schemathesis', () => {
     const result = await run(
       st,
       [
+        '--config-file',
+        'test/resilience/schemathesis.toml',
         'run',
         'openapi.json',
         '--url',

@@ -31,7 +31,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 /** The TTL attribute: epoch seconds after which DynamoDB deletes the item. */
-export const ANALYTICS_TTL_ATTRIBUTE = 'expiresAt';
+const ANALYTICS_TTL_ATTRIBUTE = 'expiresAt';
 
 /** What the analytics consumer does to the table: TransactWriteItems of Put, Update and ConditionCheck items. */
 export const ANALYTICS_WRITE_ACTIONS = [

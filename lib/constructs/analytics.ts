@@ -62,7 +62,7 @@ import { acknowledge } from './nag';
 import type { SchemaRegistry } from './schema-registry';
 
 /** The API function's handler source (exports `handler`). */
-export const ANALYTICS_API_ENTRY = 'lambdas/analytics/api.ts';
+const ANALYTICS_API_ENTRY = 'lambdas/analytics/api.ts';
 
 /** DynamoDB table names are at most 255 characters (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html). */
 const TABLE_NAME_MAX_LENGTH = 255;

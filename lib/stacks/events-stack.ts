@@ -48,7 +48,7 @@ export function contractsOfConsumer(spec: ConsumerSpec, topics: readonly TopicSp
 }
 
 /** The contracts the analytics consumer reads (what its source topics carry) and dead-letters. */
-export function contractsOfAnalytics(spec: AnalyticsSpec, topics: readonly TopicSpec[]): ContractName[] {
+function contractsOfAnalytics(spec: AnalyticsSpec, topics: readonly TopicSpec[]): ContractName[] {
   const carried = spec.sources.flatMap((s) => {
     const topic = topics.find((t) => t.name === s.topic);
     return topic ? eventTypesOf(topic) : [];

@@ -39,6 +39,11 @@ function synth(context: Record<string, unknown> = {}): { kafka: Template; events
 const ofType = (t: Template, type: string): [string, Cfn][] =>
   Object.entries(t.Resources).filter(([, r]) => r.Type === type);
 const list = <T>(x: T | T[]): T[] => (Array.isArray(x) ? x : [x]);
+/** The one element of `xs`, or an error saying how many there are. */
+function only<T>(xs: readonly T[], what: string): T {
+  if (xs.length !== 1) throw new Error(`expected one ${what}, found ${xs.length}`);
+  return xs[0] as T;
+}
 
 /** A CloudFormation value as text (see cdk-events.test.ts). */
 function render(value: unknown): string {
@@ -86,7 +91,7 @@ function grants(t: Template, roleId: string, service: string): Record<string, st
 
 const dev = synth();
 const prod = synth({ stage: 'prod' });
-const [[tableId, table]] = ofType(dev.events, 'AWS::DynamoDB::Table');
+const [tableId, table] = only(ofType(dev.events, 'AWS::DynamoDB::Table'), 'table');
 const tableKeyId = table.Properties.SSESpecification.KMSMasterKeyId['Fn::GetAtt'][0];
 const consumer = functionNamed(dev.events, 'dev-analytics');
 const api = functionNamed(dev.events, 'dev-analytics-api');
@@ -126,7 +131,7 @@ describe('the analytics table', () => {
   });
 
   it('has deletion protection and is retained in prod only, unless configured otherwise', () => {
-    const [[, prodTable]] = ofType(prod.events, 'AWS::DynamoDB::Table');
+    const [, prodTable] = only(ofType(prod.events, 'AWS::DynamoDB::Table'), 'table');
     const prodKey =
       prod.events.Resources[prodTable.Properties.SSESpecification.KMSMasterKeyId['Fn::GetAtt'][0]];
     expect(table.Properties.DeletionProtectionEnabled).toBe(false);
@@ -136,9 +141,9 @@ describe('the analytics table', () => {
     ]);
     expect(prodTable.Properties.DeletionProtectionEnabled).toBe(true);
     expect([prodTable.DeletionPolicy, prodKey.DeletionPolicy]).toEqual(['Retain', 'Retain']);
-    const [[, unprotected]] = ofType(
-      synth({ stage: 'prod', tableDeletionProtection: 'false' }).events,
-      'AWS::DynamoDB::Table',
+    const [, unprotected] = only(
+      ofType(synth({ stage: 'prod', tableDeletionProtection: 'false' }).events, 'AWS::DynamoDB::Table'),
+      'table',
     );
     expect(unprotected.Properties.DeletionProtectionEnabled).toBe(false);
   });
@@ -154,7 +159,7 @@ describe('the DynamoDB gateway endpoint', () => {
 
   it('routes every private subnet to DynamoDB through one gateway endpoint, for this account’s tables only', () => {
     expect(endpoints).toHaveLength(1);
-    const [[, endpoint]] = endpoints;
+    const [, endpoint] = only(endpoints, 'endpoint');
     expect(endpoint.Properties.VpcEndpointType).toBe('Gateway');
     expect(render(endpoint.Properties.ServiceName)).toBe('com.amazonaws.<AWS::Region>.dynamodb');
     const subnetRouteTables = ofType(dev.kafka, 'AWS::EC2::SubnetRouteTableAssociation').map(
@@ -181,7 +186,7 @@ describe('the DynamoDB gateway endpoint', () => {
   });
 
   it('lets the analytics functions send HTTPS to DynamoDB’s prefix list, looked up at deploy time, and nothing else', () => {
-    const [[lookupId, lookup]] = ofType(dev.events, 'Custom::DynamoDbPrefixList');
+    const [lookupId, lookup] = only(ofType(dev.events, 'Custom::DynamoDbPrefixList'), 'lookup');
     const call = JSON.parse(render(lookup.Properties.Create));
     expect(call).toMatchObject({
       service: 'EC2',
@@ -302,7 +307,7 @@ describe('the analytics API', () => {
 
   it('serves GET /analytics/daily through its own function, with SigV4 and both dates required', () => {
     expect(methods).toHaveLength(1);
-    const [[, method]] = methods;
+    const [, method] = only(methods, 'GET method');
     const resource = dev.events.Resources[method.Properties.ResourceId.Ref];
     expect(resource.Properties.PathPart).toBe('daily');
     expect(dev.events.Resources[resource.Properties.ParentId.Ref].Properties.PathPart).toBe('analytics');
@@ -369,7 +374,7 @@ describe('IAM of the analytics functions', () => {
           if (actions.length === 0) continue;
           for (const a of actions) expect(a, id).not.toMatch(/\*/);
           expect(list(s.Resource).map(render), `${id} ${role.Properties.Description}`).toEqual([
-            `<${ofType(t, 'AWS::DynamoDB::Table')[0][0]}.Arn>`,
+            `<${only(ofType(t, 'AWS::DynamoDB::Table'), 'table')[0]}.Arn>`,
           ]);
         }
       }

@@ -151,6 +151,11 @@ export interface DeploymentConfig {
   readonly destroyOnRemoval: boolean;
   /** CloudFormation termination protection of every stack. @default true in prod, false in dev */
   readonly terminationProtection: boolean;
+  /**
+   * DynamoDB deletion protection of the analytics table: DeleteTable is refused, by CloudFormation too,
+   * until it is turned off. @default true in prod, false in dev
+   */
+  readonly tableDeletionProtection: boolean;
   readonly network: NetworkConfig;
   readonly kafka: KafkaConfig;
   readonly consumers: ConsumersConfig;
@@ -177,6 +182,7 @@ export const CONTEXT_KEYS = [
   'registryName',
   'destroyOnRemoval',
   'terminationProtection',
+  'tableDeletionProtection',
   'vpcCidr',
   'availabilityZoneIds',
   'availabilityZones',
@@ -214,6 +220,7 @@ export const PROFILE_DEFAULTS: Readonly<
     {
       readonly terminationProtection: boolean;
       readonly destroyOnRemoval: boolean;
+      readonly tableDeletionProtection: boolean;
       readonly standardInstanceType: string;
       readonly expressInstanceType: string;
       readonly volumeSizeGiB: number;
@@ -233,6 +240,7 @@ export const PROFILE_DEFAULTS: Readonly<
   dev: {
     terminationProtection: false,
     destroyOnRemoval: true,
+    tableDeletionProtection: false,
     // The smallest broker; IAM auth limits it to a few new connections per second per broker
     // (https://docs.aws.amazon.com/msk/latest/developerguide/limits.html), enough for a dev load.
     standardInstanceType: 'kafka.t3.small',
@@ -252,6 +260,7 @@ export const PROFILE_DEFAULTS: Readonly<
   prod: {
     terminationProtection: true,
     destroyOnRemoval: false,
+    tableDeletionProtection: true,
     standardInstanceType: 'kafka.m7g.large',
     expressInstanceType: 'express.m7g.large',
     volumeSizeGiB: 100,
@@ -484,6 +493,7 @@ export function loadConfig(
   );
   const destroyOnRemoval = read.boolean('destroyOnRemoval', defaults.destroyOnRemoval);
   const terminationProtection = read.boolean('terminationProtection', defaults.terminationProtection);
+  const tableDeletionProtection = read.boolean('tableDeletionProtection', defaults.tableDeletionProtection);
 
   // Network
   const vpcCidr = read.string('vpcCidr', '10.40.0.0/16');
@@ -591,6 +601,7 @@ export function loadConfig(
     registryName,
     destroyOnRemoval,
     terminationProtection,
+    tableDeletionProtection,
     network: {
       vpcCidr,
       availabilityZoneIds,

@@ -26,30 +26,16 @@
  *   no resource type) and manage network interfaces (what AWSLambdaMSKExecutionRole grants on `*`).
  */
 
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import {
-  EventRecordFormat,
-  EventSourceMappingLogLevel,
-  FilterCriteria,
-  KafkaSchemaValidationAttribute,
-  MetricType,
-  StartingPosition,
-} from 'aws-cdk-lib/aws-lambda';
-import { GlueSchemaRegistry, KafkaDlq, ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { FUNCTION_ENV, kafkaEnvironment } from '../../core/env';
 import { type ConsumerSpec, topicsWrittenBy } from '../../core/topology';
 import type { LogLevel } from '../config';
-import {
-  type KafkaClientAuth,
-  type KafkaMappingFeatures,
-  mappingAsDeployed,
-  TARGET_FEATURES,
-} from '../target';
+import { type KafkaClientAuth, type KafkaMappingFeatures, TARGET_FEATURES } from '../target';
 import { EventFunction } from './event-function';
 import {
   type KafkaClusterRef,
@@ -57,7 +43,7 @@ import {
   kafkaProducerStatements,
   mskMappingClusterStatements,
 } from './kafka-access';
-import { acknowledge, acknowledgeWildcardResource } from './nag';
+import { acknowledgeRegistrySchemas, addKafkaMapping, registryReadStatements } from './kafka-mapping';
 import type { SchemaRegistry } from './schema-registry';
 
 export interface ConsumerFunctionProps {
@@ -96,24 +82,6 @@ export interface ConsumerFunctionProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
-/** The CDK starting position (and timestamp) of a topology starting position. */
-function startingPosition(spec: ConsumerSpec['mapping']['startingPosition']): {
-  startingPosition: StartingPosition;
-  startingPositionTimestamp?: number;
-} {
-  switch (spec.type) {
-    case 'TRIM_HORIZON':
-      return { startingPosition: StartingPosition.TRIM_HORIZON };
-    case 'LATEST':
-      return { startingPosition: StartingPosition.LATEST };
-    case 'AT_TIMESTAMP':
-      return {
-        startingPosition: StartingPosition.AT_TIMESTAMP,
-        startingPositionTimestamp: Math.floor(Date.parse(spec.timestamp) / 1000),
-      };
-  }
-}
-
 export class ConsumerFunction extends Construct {
   readonly eventFunction: EventFunction;
   readonly eventSource: ManagedKafkaEventSource;
@@ -129,29 +97,9 @@ export class ConsumerFunction extends Construct {
     super(scope, id);
     const { spec } = props;
     const mapping = spec.mapping;
-    const pollers = props.pollers ?? mapping.provisionedPollers;
     const features = props.mappingFeatures ?? TARGET_FEATURES.aws.kafkaMapping;
     this.spec = spec;
     this.mappingMetrics = features.metrics;
-
-    // Every schema of this registry: the mapping looks schema versions up by id.
-    const registrySchemasArn = Stack.of(this).formatArn({
-      service: 'glue',
-      resource: 'schema',
-      resourceName: `${props.registry.registryName}/*`,
-    });
-    const registryStatements = [
-      new PolicyStatement({
-        sid: 'GlueReadRegistry',
-        actions: ['glue:GetRegistry'],
-        resources: [props.registry.registryArn],
-      }),
-      new PolicyStatement({
-        sid: 'GlueReadSchemaVersions',
-        actions: ['glue:GetSchemaVersion'],
-        resources: [props.registry.registryArn, registrySchemasArn],
-      }),
-    ];
 
     this.eventFunction = new EventFunction(this, 'Function', {
       functionName: `${props.stage}-${spec.name}`,
@@ -178,83 +126,26 @@ export class ConsumerFunction extends Construct {
       },
       statements: [
         ...mskMappingClusterStatements(props.cluster),
-        ...kafkaConsumerStatements(props.cluster, spec.sourceTopic, mapping.consumerGroupId),
+        ...kafkaConsumerStatements(props.cluster, [
+          { topic: spec.sourceTopic, groupId: mapping.consumerGroupId },
+        ]),
         // The derived topics and the dead-letter topic, with an idempotent producer.
         ...kafkaProducerStatements(props.cluster, topicsWrittenBy(spec)),
-        ...registryStatements,
+        ...registryReadStatements(this, props.registry),
       ],
       logRetention: props.logRetention,
       logKey: props.logKey,
       logRemovalPolicy: props.logRemovalPolicy,
     });
 
-    const deployed = mappingAsDeployed(mapping, features, pollers);
-    const errorHandling = deployed.errorHandling;
-    this.eventSource = new ManagedKafkaEventSource({
-      clusterArn: props.cluster.clusterArn,
+    this.eventSource = addKafkaMapping(this.eventFunction, {
+      cluster: props.cluster,
       topic: spec.sourceTopic,
-      consumerGroupId: deployed.consumerGroupId,
-      ...startingPosition(deployed.startingPosition),
-      batchSize: deployed.batchSize,
-      maxBatchingWindow: Duration.seconds(deployed.maximumBatchingWindowSeconds),
-      ...(errorHandling && {
-        retryAttempts: errorHandling.maximumRetryAttempts,
-        maxRecordAge:
-          errorHandling.maximumRecordAgeSeconds === -1
-            ? undefined
-            : Duration.seconds(errorHandling.maximumRecordAgeSeconds),
-        bisectBatchOnError: errorHandling.bisectBatchOnFunctionError,
-      }),
-      reportBatchItemFailures: features.partialBatchResponse ? deployed.reportBatchItemFailures : undefined,
-      onFailure: deployed.onFailureTopic ? new KafkaDlq(deployed.onFailureTopic) : undefined,
-      filters:
-        deployed.filters.length > 0
-          ? deployed.filters.map((f) => FilterCriteria.filter(f.pattern))
-          : undefined,
-      provisionedPollerConfig: deployed.provisionedPollers
-        ? {
-            minimumPollers: deployed.provisionedPollers.minimum,
-            maximumPollers: deployed.provisionedPollers.maximum,
-          }
-        : undefined,
-      schemaRegistryConfig: deployed.schemaRegistry
-        ? new GlueSchemaRegistry({
-            schemaRegistry: props.registry.registry,
-            eventRecordFormat:
-              deployed.schemaRegistry.eventRecordFormat === 'JSON'
-                ? EventRecordFormat.JSON
-                : EventRecordFormat.SOURCE,
-            schemaValidationConfigs: deployed.schemaRegistry.validateValue
-              ? [{ attribute: KafkaSchemaValidationAttribute.VALUE }]
-              : [],
-          })
-        : undefined,
-      logLevel: features.systemLogs ? EventSourceMappingLogLevel.WARN : undefined,
-      // Every metric group, in every stage: the alarms read them (observability.ts).
-      metricsConfig: features.metrics
-        ? { metrics: [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS] }
-        : undefined,
+      mapping,
+      features,
+      pollers: props.pollers,
+      registry: props.registry,
     });
-    this.eventFunction.function.addEventSource(this.eventSource);
-    if (!features.onFailureDestination) {
-      const mappingResource = this.eventFunction.function.node
-        .findAll()
-        .find((c) => c.node.id.startsWith('KafkaEventSource:'));
-      if (!mappingResource) throw new Error('the MSK event-source mapping was not found');
-      acknowledge(
-        mappingResource,
-        'Serverless-LambdaEventSourceMappingDestination',
-        'This deployment target does not implement on-failure destinations for Kafka event-source mappings ' +
-          '(lib/target.ts): the handler writes every record it cannot process to <topic>.dlq itself, with the reason.',
-      );
-    }
-
-    acknowledgeWildcardResource(
-      this.eventFunction.role,
-      registrySchemasArn,
-      'The event-source mapping validates each record against the schema version its Glue header names, looking ' +
-        "it up by id (glue:GetSchemaVersion), so it reads versions of this registry's schemas and no other registry's " +
-        '(https://docs.aws.amazon.com/lambda/latest/dg/services-consume-kafka-events.html).',
-    );
+    acknowledgeRegistrySchemas(this.eventFunction.role, props.registry);
   }
 }

@@ -69,15 +69,16 @@ export function kafkaProducerStatements(
 }
 
 /**
- * An event-source mapping's Kafka permissions on the function's role: connect and read cluster
- * configuration, read `topic` as consumer group `groupId`
+ * The Kafka permissions of a function's event-source mappings, on its role: connect and read cluster
+ * configuration, read each source topic as its consumer group
  * (https://docs.aws.amazon.com/lambda/latest/dg/msk-cluster-auth.html#msk-iam-auth).
  */
 export function kafkaConsumerStatements(
   cluster: KafkaClusterRef,
-  topic: string,
-  groupId: string,
+  sources: readonly { readonly topic: string; readonly groupId: string }[],
 ): PolicyStatement[] {
+  if (sources.length === 0) throw new Error('a Kafka consumer needs at least one topic to read');
+  const sorted = (xs: readonly string[]) => [...new Set(xs)].sort();
   return [
     new PolicyStatement({
       sid: 'KafkaConnect',
@@ -87,12 +88,12 @@ export function kafkaConsumerStatements(
     new PolicyStatement({
       sid: 'KafkaReadSourceTopic',
       actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-      resources: [cluster.topicArn(topic)],
+      resources: sorted(sources.map((s) => s.topic)).map((t) => cluster.topicArn(t)),
     }),
     new PolicyStatement({
       sid: 'KafkaConsumerGroup',
       actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-      resources: [cluster.groupArn(groupId)],
+      resources: sorted(sources.map((s) => s.groupId)).map((g) => cluster.groupArn(g)),
     }),
   ];
 }

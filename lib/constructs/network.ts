@@ -18,18 +18,32 @@
  * (https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-cluster-network.html). Every mapping here
  * sets ProvisionedPollerConfig (lib/constructs/consumer-function.ts), so the endpoints (2 services × 3
  * zones: six network interfaces, about $44 a month) stay off unless `interfaceEndpoints=true`. The
- * functions themselves call no AWS API (MSK IAM tokens are signed locally): they only need the brokers.
+ * functions themselves call no AWS API (MSK IAM tokens are signed locally) but DynamoDB: the brokers
+ * and the analytics table are all they reach.
+ *
+ * DynamoDB is reached through a gateway endpoint, free of charge ("There is no additional charge for
+ * using gateway endpoints", https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html):
+ * it adds a route to the service's prefix list to the private subnets' route tables, so the analytics
+ * functions reach the table without a NAT gateway
+ * (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-ddb.html). Its policy admits
+ * requests to this account's tables only (`aws:ResourceAccount`), and only the item actions the
+ * analytics functions use (lib/constructs/analytics-table.ts), so the endpoint is no path to another
+ * account's tables. The functions' security groups still need an outbound rule to the prefix list
+ * ("The outbound rules for the security group for instances that access DynamoDB through the gateway
+ * endpoint must allow traffic to DynamoDB", same page): lib/constructs/analytics.ts adds it.
  *
  * Zones: the subnets take the stack's three Availability Zones (KafkaStack.availabilityZones). Given
  * zone IDs, each subnet is placed with `AvailabilityZoneId` instead of `AvailabilityZone`
  * (AWS::EC2::Subnet, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-subnet.html):
  * an ID names the same physical zone in every account, a name does not.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
   type CfnSubnet,
   FlowLogDestination,
   FlowLogTrafficType,
+  type GatewayVpcEndpoint,
+  GatewayVpcEndpointAwsService,
   InterfaceVpcEndpointAwsService,
   IpAddresses,
   Port,
@@ -39,9 +53,11 @@ import {
   SubnetType,
   Vpc,
 } from 'aws-cdk-lib/aws-ec2';
+import { AnyPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ANALYTICS_READ_ACTIONS, ANALYTICS_WRITE_ACTIONS } from './analytics-table';
 import { acknowledge } from './nag';
 
 /** The port of the brokers' SASL/IAM listener over TLS inside AWS. */
@@ -89,6 +105,8 @@ export class Network extends Construct {
   readonly consumerSecurityGroup: SecurityGroup;
   /** The interface endpoints, when created. */
   readonly endpointSecurityGroup: SecurityGroup | undefined;
+  /** DynamoDB's gateway endpoint, routed from the private subnets. */
+  readonly dynamoDbEndpoint: GatewayVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -141,6 +159,21 @@ export class Network extends Construct {
           'lib/target.ts); on AWS the same VPC logs its rejected flows.',
       );
     }
+
+    this.dynamoDbEndpoint = this.vpc.addGatewayEndpoint('DynamoDb', {
+      service: GatewayVpcEndpointAwsService.DYNAMODB,
+      subnets: [this.privateSubnets],
+    });
+    this.dynamoDbEndpoint.addToPolicy(
+      new PolicyStatement({
+        sid: 'ThisAccountsTablesOnly',
+        principals: [new AnyPrincipal()],
+        actions: [...ANALYTICS_WRITE_ACTIONS, ...ANALYTICS_READ_ACTIONS].sort(),
+        resources: ['*'],
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceaccount
+        conditions: { StringEquals: { 'aws:ResourceAccount': Stack.of(this).account } },
+      }),
+    );
 
     const group = (name: string, description: string) =>
       new SecurityGroup(this, name, { vpc: this.vpc, description, allowAllOutbound: false });

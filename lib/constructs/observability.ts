@@ -65,8 +65,14 @@ import { CONSUMER_METRICS, PRODUCER_METRICS } from '../../core/metrics';
 import { acknowledge } from './nag';
 
 export interface ObservedConsumer {
-  /** Consumer name (the `service` dimension of its metrics). */
+  /** Name of this mapping's alarms, e.g. `user-consumer` or `analytics-user-events`. */
   readonly name: string;
+  /**
+   * The `service` dimension of the function's metrics, and the name of its per-function alarms (lag,
+   * dead letters, errors): a function with several mappings (the analytics consumer) is listed once
+   * per mapping with the same service. @default name
+   */
+  readonly service?: string;
   readonly sourceTopic: string;
   readonly function: IFunction;
   /**
@@ -81,6 +87,8 @@ export interface ObservabilityProps {
   readonly api: RestApi;
   readonly producer: IFunction;
   readonly consumers: readonly ObservedConsumer[];
+  /** Other functions (no mapping), with the name of their alarm. @default none */
+  readonly functions?: readonly { readonly name: string; readonly function: IFunction }[];
   /** Namespace of the functions' metrics. */
   readonly metricsNamespace: string;
   /** Records a mapping may lag behind for 15 minutes before its alarm fires. */
@@ -129,18 +137,28 @@ export class Observability extends Construct {
         label,
         period: FIVE_MINUTES,
       });
-    const offsetLag = (c: ObservedConsumer) =>
+    const serviceOf = (c: ObservedConsumer) => c.service ?? c.name;
+    /** The consumers by function: one entry per service, with every topic its mappings read. */
+    const byService = new Map<string, { first: ObservedConsumer; topics: string[] }>();
+    for (const c of props.consumers) {
+      const entry = byService.get(serviceOf(c));
+      if (entry) entry.topics.push(c.sourceTopic);
+      else byService.set(serviceOf(c), { first: c, topics: [c.sourceTopic] });
+    }
+    /** OffsetLag per function: the largest lag of its mappings. */
+    const offsetLag = (c: ObservedConsumer, label = c.sourceTopic) =>
       new Metric({
         namespace: 'AWS/Lambda',
         metricName: 'OffsetLag',
         dimensionsMap: { FunctionName: c.function.functionName },
         statistic: 'Maximum',
         period: FIVE_MINUTES,
-        label: c.sourceTopic,
+        label,
       });
     const functions: { name: string; fn: IFunction }[] = [
       { name: 'producer', fn: props.producer },
-      ...props.consumers.map((c) => ({ name: c.name, fn: c.function })),
+      ...[...byService].map(([service, { first }]) => ({ name: service, fn: first.function })),
+      ...(props.functions ?? []).map((f) => ({ name: f.name, fn: f.function })),
     ];
 
     /** One of the mapping's own metrics (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics). */
@@ -181,20 +199,25 @@ export class Observability extends Construct {
       this.alarms.push(a);
       return a;
     };
-    for (const c of props.consumers) {
+    for (const [service, { first, topics }] of byService) {
       alarm(
-        `${c.name}-lag`,
-        `${c.name} is more than ${props.offsetLagThreshold} records behind on ${c.sourceTopic} for 15 minutes.`,
-        offsetLag(c),
+        `${service}-lag`,
+        `${service} is more than ${props.offsetLagThreshold} records behind on ${topics.join(' or ')} for 15 minutes.`,
+        offsetLag(first, topics.join(', ')),
         props.offsetLagThreshold,
         3,
       );
       alarm(
-        `${c.name}-dead-letters`,
-        `${c.name} sent records to ${c.sourceTopic}.dlq: read the reason in each dead letter.`,
-        serviceQuery(CONSUMER_METRICS.deadLettered, c.name, 'dead-lettered records'),
+        `${service}-dead-letters`,
+        `${service} sent records to ${topics.map((t) => `${t}.dlq`).join(' or ')}: read the reason in each dead letter.`,
+        serviceQuery(CONSUMER_METRICS.deadLettered, service, 'dead-lettered records'),
         0,
       );
+    }
+    for (const c of props.consumers) {
+      // A function's OffsetLag is the largest of its mappings' lags: for a function with several
+      // mappings it cannot tell one mapping's polls, so PolledEventCount alone says whether this one polls.
+      const sharedFunction = serviceOf(c) !== c.name;
       const mappingId = c.eventSourceMappingId;
       if (mappingId === undefined) continue;
       alarm(
@@ -234,15 +257,22 @@ export class Observability extends Construct {
         `${c.name}-not-polling`,
         `The event-source mapping of ${c.name} published neither PolledEventCount nor OffsetLag for 15 minutes: ` +
           `it is disabled, stuck or cannot reach the cluster, and ${c.sourceTopic} is not being consumed.`,
-        new MathExpression({
-          expression: 'FILL(polls, 0) + FILL(lags, 0)',
-          usingMetrics: {
-            polls: mappingMetric(mappingId, 'PolledEventCount', 'SampleCount'),
-            lags: offsetLag(c).with({ statistic: 'SampleCount' }),
-          },
-          label: 'PolledEventCount and OffsetLag data points',
-          period: FIVE_MINUTES,
-        }),
+        sharedFunction
+          ? new MathExpression({
+              expression: 'FILL(polls, 0)',
+              usingMetrics: { polls: mappingMetric(mappingId, 'PolledEventCount', 'SampleCount') },
+              label: 'PolledEventCount data points',
+              period: FIVE_MINUTES,
+            })
+          : new MathExpression({
+              expression: 'FILL(polls, 0) + FILL(lags, 0)',
+              usingMetrics: {
+                polls: mappingMetric(mappingId, 'PolledEventCount', 'SampleCount'),
+                lags: offsetLag(c).with({ statistic: 'SampleCount' }),
+              },
+              label: 'PolledEventCount and OffsetLag data points',
+              period: FIVE_MINUTES,
+            }),
         1,
         3,
         { missingData: TreatMissingData.BREACHING },
@@ -320,15 +350,19 @@ export class Observability extends Construct {
       ),
     );
     dashboard.addWidgets(
-      graph('Offset lag per mapping (records, max)', props.consumers.map(offsetLag), 8),
+      graph(
+        'Offset lag per function (records, max)',
+        [...byService.values()].map(({ first, topics }) => offsetLag(first, topics.join(', '))),
+        8,
+      ),
       graph(
         'Dead-lettered records',
-        props.consumers.map((c) => serviceSum(CONSUMER_METRICS.deadLettered, c.name, c.name)),
+        [...byService.keys()].map((service) => serviceSum(CONSUMER_METRICS.deadLettered, service, service)),
         8,
       ),
       graph(
         'Derived events emitted',
-        props.consumers.map((c) => serviceSum(CONSUMER_METRICS.derived, c.name, c.name)),
+        [...byService.keys()].map((service) => serviceSum(CONSUMER_METRICS.derived, service, service)),
         8,
       ),
     );

@@ -35,6 +35,7 @@ import {
 import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionEntries } from '../../core/bundling';
@@ -52,11 +53,21 @@ const PRODUCER_ENTRY = functionEntries([]).producer as string;
 /** The API stage, the first path segment of every URL. */
 const API_STAGE_NAME = 'v1';
 
+/** The route of the analytics API (lambdas/analytics/api.ts). */
+const ANALYTICS_DAILY = { path: '/analytics/daily', method: 'GET' } as const;
+
 /** The routes this API serves: path (OpenAPI style) and method. */
 export const API_ROUTES = [
   { path: '/events/{stream}', method: 'POST' },
   { path: '/events/{stream}/batch', method: 'POST' },
+  ANALYTICS_DAILY,
 ] as const;
+
+/** The query string of `GET /analytics/daily`: both dates are required (the function checks their form). */
+const ANALYTICS_REQUEST_PARAMETERS = {
+  'method.request.querystring.from': true,
+  'method.request.querystring.to': true,
+} as const;
 
 /** What API Gateway requires of every request (parameters it validates). */
 const REQUIRED_REQUEST_PARAMETERS = {
@@ -103,6 +114,8 @@ export interface ProducerApiProps {
    * burst of unbounded instances would exhaust that rate and fail requests; the bound keeps it in reach.
    */
   readonly reservedConcurrency: number;
+  /** The function behind `GET /analytics/daily` (lib/constructs/analytics.ts). */
+  readonly analyticsFunction: IFunction;
   /** @default 512 */
   readonly memorySize?: number;
   /**
@@ -165,7 +178,8 @@ export class ProducerApi extends Construct {
 
     this.api = new RestApi(this, 'Api', {
       restApiName: `${props.stage}-events`,
-      description: 'Event ingestion: POST /events/{stream} and POST /events/{stream}/batch.',
+      description:
+        'Event ingestion (POST /events/{stream}, POST /events/{stream}/batch) and daily analytics (GET /analytics/daily).',
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: props.manageCloudWatchRole,
       deployOptions: {
@@ -218,9 +232,19 @@ export class ProducerApi extends Construct {
       requestParameters: { ...REQUIRED_REQUEST_PARAMETERS },
     };
     const streamResource = this.api.root.addResource('events').addResource('{stream}');
+    // The analytics route: the same authorization, validator and stage (throttling, access logs) as the
+    // event routes; API Gateway refuses a request without `from` or `to` before invoking the function.
+    const [, analyticsSegment, dailySegment] = ANALYTICS_DAILY.path.split('/') as [string, string, string];
     const methods = [
       streamResource.addMethod('POST', integration, methodOptions),
       streamResource.addResource('batch').addMethod('POST', integration, methodOptions),
+      this.api.root
+        .addResource(analyticsSegment)
+        .addResource(dailySegment)
+        .addMethod(ANALYTICS_DAILY.method, new LambdaIntegration(props.analyticsFunction, { proxy: true }), {
+          ...methodOptions,
+          requestParameters: { ...ANALYTICS_REQUEST_PARAMETERS },
+        }),
     ];
 
     if (props.auth === 'apiKey') {
@@ -265,7 +289,8 @@ export class ProducerApi extends Construct {
     acknowledge(
       this.api,
       'AwsSolutions-APIG2',
-      'API Gateway validates the request parameters and headers (path parameter stream, Content-Type). Bodies are ' +
+      'API Gateway validates the request parameters and headers (path parameter stream, Content-Type; the query ' +
+        'string parameters from and to of GET /analytics/daily, which has no body). Bodies are ' +
         'validated by the producer against the contracts: they are JSON Schema draft-07 (const), which API Gateway ' +
         'models (draft 4) cannot express, and one validator for every runtime keeps one source of truth.',
     );

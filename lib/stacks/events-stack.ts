@@ -1,6 +1,8 @@
 /**
  * The application: the event contracts in the Glue Schema Registry, a consumer function with its
- * event-source mapping per consumed topic, the producer API, and the dashboard and alarms.
+ * event-source mapping per consumed topic, the analytics service (its table, its consumer with a
+ * mapping per source topic, and the function behind `GET /analytics/daily`), the producer API, and
+ * the dashboard and alarms.
  *
  * The registry lives here, with the functions, because the functions carry the Glue schema version
  * id of each contract in their environment: a new contract version changes those ids, and a value
@@ -10,9 +12,10 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { type ConsumerSpec, eventTypesOf, type TopicSpec } from '../../core/topology';
+import { type AnalyticsSpec, type ConsumerSpec, eventTypesOf, type TopicSpec } from '../../core/topology';
 import type { ContractName } from '../../schemas/index';
 import type { DeploymentConfig } from '../config';
+import { Analytics } from '../constructs/analytics';
 import { BootstrapBrokers, MAX_BROKER_ADDRESS_LENGTH } from '../constructs/bootstrap-brokers';
 import { ConsumerFunction } from '../constructs/consumer-function';
 import { KafkaClusterRef } from '../constructs/kafka-access';
@@ -44,6 +47,15 @@ export function contractsOfConsumer(spec: ConsumerSpec, topics: readonly TopicSp
   return [...new Set<ContractName>([...carried, ...derived, 'dead_letter'])].sort();
 }
 
+/** The contracts the analytics consumer reads (what its source topics carry) and dead-letters. */
+function contractsOfAnalytics(spec: AnalyticsSpec, topics: readonly TopicSpec[]): ContractName[] {
+  const carried = spec.sources.flatMap((s) => {
+    const topic = topics.find((t) => t.name === s.topic);
+    return topic ? eventTypesOf(topic) : [];
+  });
+  return [...new Set<ContractName>([...carried, 'dead_letter'])].sort();
+}
+
 /** The contracts the producer writes: every event type a stream accepts. */
 export function contractsOfProducer(topology: Topology): ContractName[] {
   return [...new Set<ContractName>(topology.streams.flatMap((s) => s.accepts))].sort();
@@ -53,6 +65,7 @@ export class EventsStack extends Stack {
   readonly registry: SchemaRegistry;
   readonly bootstrapBrokers: BootstrapBrokers;
   readonly consumers: ConsumerFunction[];
+  readonly analytics: Analytics;
   readonly producer: ProducerApi;
   readonly observability: Observability;
 
@@ -119,6 +132,33 @@ export class EventsStack extends Stack {
       });
     });
 
+    const analyticsIds = schemaVersionIds(contractsOfAnalytics(topology.analytics, topology.topics));
+    this.analytics = new Analytics(this, 'Analytics', {
+      spec: topology.analytics,
+      stage: config.stage,
+      cluster,
+      bootstrapBrokers: this.bootstrapBrokers.brokers,
+      bootstrapBrokersMaxLength: brokersMaxLength,
+      kafkaAuth: features.kafkaClientAuth,
+      mappingFeatures: features.kafkaMapping,
+      registry: this.registry,
+      schemaVersionIds: analyticsIds.json,
+      schemaVersionIdsMaxLength: analyticsIds.maxLength,
+      vpc: network.vpc,
+      subnets: network.privateSubnets,
+      consumerSecurityGroup: network.consumerSecurityGroup,
+      clusterSecurityGroups: [network.brokerSecurityGroup, network.mappingSecurityGroup],
+      pollers: config.consumers.pollers,
+      logLevel: config.observability.logLevel,
+      metricsNamespace: config.observability.metricsNamespace,
+      tracer: config.observability.tracer,
+      logRetention,
+      logKey,
+      logRemovalPolicy: removalPolicy,
+      removalPolicy,
+      deletionProtection: config.tableDeletionProtection,
+    });
+
     const producerIds = schemaVersionIds(contractsOfProducer(topology));
     this.producer = new ProducerApi(this, 'Producer', {
       stage: config.stage,
@@ -139,6 +179,7 @@ export class EventsStack extends Stack {
       quotaPerDay: config.api.quotaPerDay,
       manageCloudWatchRole: config.api.manageCloudWatchRole,
       reservedConcurrency: config.api.producerReservedConcurrency,
+      analyticsFunction: this.analytics.api.function,
       logLevel: config.observability.logLevel,
       metricsNamespace: config.observability.metricsNamespace,
       tracer: config.observability.tracer,
@@ -151,12 +192,25 @@ export class EventsStack extends Stack {
       stage: config.stage,
       api: this.producer.api,
       producer: this.producer.eventFunction.function,
-      consumers: this.consumers.map((c) => ({
-        name: c.spec.name,
-        sourceTopic: c.spec.sourceTopic,
-        function: c.eventFunction.function,
-        eventSourceMappingId: c.mappingMetrics ? c.eventSource.eventSourceMappingId : undefined,
-      })),
+      consumers: [
+        ...this.consumers.map((c) => ({
+          name: c.spec.name,
+          sourceTopic: c.spec.sourceTopic,
+          function: c.eventFunction.function,
+          eventSourceMappingId: c.mappingMetrics ? c.eventSource.eventSourceMappingId : undefined,
+        })),
+        // One function, one mapping per source topic: alarms per mapping, named after its topic.
+        ...this.analytics.eventSources.map((m) => ({
+          name: `${this.analytics.spec.name}-${m.topic}`,
+          service: this.analytics.spec.name,
+          sourceTopic: m.topic,
+          function: this.analytics.consumer.function,
+          eventSourceMappingId: this.analytics.mappingMetrics
+            ? m.eventSource.eventSourceMappingId
+            : undefined,
+        })),
+      ],
+      functions: [{ name: `${this.analytics.spec.name}-api`, function: this.analytics.api.function }],
       metricsNamespace: config.observability.metricsNamespace,
       offsetLagThreshold: config.observability.offsetLagThreshold,
       apiErrorRatePercent: config.observability.apiErrorRatePercent,

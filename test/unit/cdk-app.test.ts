@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { consumers } from '../../core/topology';
+import { analytics, consumers } from '../../core/topology';
 import { CONTEXT_KEYS, ConfigError, loadConfig, PROFILE_DEFAULTS } from '../../lib/config';
 import { contractSchemas } from '../../schemas/index';
 
@@ -162,7 +162,9 @@ describe('the cdk CLI', () => {
       const ofType = (t: { Resources: Record<string, { Type: string }> }, type: string) =>
         Object.values(t.Resources).filter((r) => r.Type === type);
       expect(ofType(events, 'AWS::Glue::Schema')).toHaveLength(Object.keys(contractSchemas).length);
-      expect(ofType(events, 'AWS::Lambda::EventSourceMapping')).toHaveLength(consumers.length);
+      expect(ofType(events, 'AWS::Lambda::EventSourceMapping')).toHaveLength(
+        consumers.length + analytics.sources.length,
+      );
       expect(ofType(kafka, 'AWS::MSK::Cluster')).toHaveLength(1);
 
       // Each function's asset is a minified bundle with a source map of the sources it imports only.
@@ -172,7 +174,8 @@ describe('the cdk CLI', () => {
         const files = await readdir(join(out, asset));
         for (const file of files) if (file.endsWith('.map')) maps.push(join(out, asset, file));
       }
-      expect(maps).toHaveLength(consumers.length + 1);
+      // The consumers, the producer, the analytics consumer and the analytics API.
+      expect(maps).toHaveLength(consumers.length + 3);
       for (const mapPath of maps) {
         const map = JSON.parse(await readFile(mapPath, 'utf8')) as {
           sources: string[];

@@ -174,7 +174,10 @@ describe('destroy, then deploy again', () => {
 describe('interface endpoints (only on-demand pollers need them)', () => {
   it('creates none by default, and gives the mappings no path but to the brokers', () => {
     const { kafka } = synth();
-    expect(ofType(kafka, 'AWS::EC2::VPCEndpoint')).toEqual([]);
+    // DynamoDB's gateway endpoint (free, routes only: no interface) is the only endpoint.
+    expect(ofType(kafka, 'AWS::EC2::VPCEndpoint').map(([, e]) => e.Properties.VpcEndpointType)).toEqual([
+      'Gateway',
+    ]);
     const mappingGroup = ofType(kafka, 'AWS::EC2::SecurityGroup').find(([id]) =>
       id.startsWith('NetworkMappingSecurityGroup'),
     )?.[0];

@@ -8,6 +8,7 @@ import { App, Lazy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
+  analytics,
   type ConsumerSpec,
   consumers,
   streams,
@@ -386,7 +387,11 @@ describe('producer API', () => {
 
   it('serves POST /events/{stream} and POST /events/{stream}/batch through a Lambda proxy, with SigV4', () => {
     expect(routes(dev)).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
-    for (const [, m] of resources(dev, 'AWS::ApiGateway::Method')) {
+    const eventMethods = resources(dev, 'AWS::ApiGateway::Method').filter(
+      ([, m]) => m.Properties.HttpMethod === 'POST',
+    );
+    expect(eventMethods).toHaveLength(2);
+    for (const [, m] of eventMethods) {
       expect(m.Properties).toMatchObject({
         AuthorizationType: 'AWS_IAM',
         ApiKeyRequired: false,
@@ -501,6 +506,17 @@ describe('observability', () => {
           `dev-${c.name}-not-polling`,
           `dev-${c.name}-errors`,
         ]),
+        // The analytics consumer: per function (lag, dead letters, errors), and per mapping.
+        'dev-analytics-lag',
+        'dev-analytics-dead-letters',
+        'dev-analytics-errors',
+        ...analytics.sources.flatMap((s) => [
+          `dev-analytics-${s.topic}-mapping-dead-letters`,
+          `dev-analytics-${s.topic}-records-dropped`,
+          `dev-analytics-${s.topic}-mapping-errors`,
+          `dev-analytics-${s.topic}-not-polling`,
+        ]),
+        'dev-analytics-api-errors',
         'dev-producer-errors',
         'dev-api-5xx-rate',
       ].sort(),
@@ -633,7 +649,7 @@ describe('observability', () => {
       'API requests',
       'API 4xx and 5xx',
       'API latency p99 (ms)',
-      'Offset lag per mapping (records, max)',
+      'Offset lag per function (records, max)',
       'Function errors',
       'Function throttles',
       'Function duration p99 (ms)',
@@ -642,11 +658,12 @@ describe('observability', () => {
       'Mapping: records sent to <topic>.dlq, and dropped',
     ])
       expect(body).toContain(`"title":"${title}"`);
-    expect(body.match(/"OffsetLag"/g)).toHaveLength(consumers.length);
-    for (const c of consumers)
-      expect(body).toContain(`MetricName=\\"RecordsDeadLettered\\" service=\\"${c.name}\\"`);
+    // One lag line per function: the analytics consumer's is the largest of its three mappings'.
+    expect(body.match(/"OffsetLag"/g)).toHaveLength(consumers.length + 1);
+    for (const service of [...consumers.map((c) => c.name), 'analytics'])
+      expect(body).toContain(`MetricName=\\"RecordsDeadLettered\\" service=\\"${service}\\"`);
     expect(body.match(/"OnFailureDestinationDeliveredEventCount","EventSourceMappingUUID"/g)).toHaveLength(
-      consumers.length,
+      consumers.length + analytics.sources.length,
     );
   });
 });
@@ -687,14 +704,15 @@ describe('bad input', () => {
   it('gives prod the topology’s pollers, and every mapping the configured ones when set', () => {
     const pollers = (t: Template) =>
       resources(t, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties.ProvisionedPollerConfig);
+    const mappings = [...consumers.map((c) => c.mapping), ...analytics.sources.map((s) => s.mapping)];
     expect(pollers(events({ stage: 'prod' }))).toEqual(
-      consumers.map((c) => ({
-        MinimumPollers: c.mapping.provisionedPollers.minimum,
-        MaximumPollers: c.mapping.provisionedPollers.maximum,
+      mappings.map((m) => ({
+        MinimumPollers: m.provisionedPollers.minimum,
+        MaximumPollers: m.provisionedPollers.maximum,
       })),
     );
     expect(pollers(events({ minPollers: '2', maxPollers: '5' }))).toEqual(
-      consumers.map(() => ({ MinimumPollers: 2, MaximumPollers: 5 })),
+      mappings.map(() => ({ MinimumPollers: 2, MaximumPollers: 5 })),
     );
   });
 });

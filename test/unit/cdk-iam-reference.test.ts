@@ -54,6 +54,7 @@ const SAMPLE_ARN: Record<string, (id: string) => string> = {
   'AWS::MSK::Cluster': (id) =>
     `arn:aws:kafka:eu-west-1:111122223333:cluster/${id}/abcd1234-0123-4567-89ab-cdef01234567-2`,
   'AWS::SNS::Topic': (id) => `arn:aws:sns:eu-west-1:111122223333:${id}`,
+  'AWS::DynamoDB::Table': (id) => `arn:aws:dynamodb:eu-west-1:111122223333:table/${id}`,
   'AWS::SQS::Queue': (id) => `arn:aws:sqs:eu-west-1:111122223333:${id}`,
   'AWS::S3::Bucket': (id) => `arn:aws:s3:::${id.toLowerCase()}`,
   'AWS::EC2::VPC': (id) => `arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-${id.toLowerCase()}`,

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { App } from 'aws-cdk-lib';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { consumers, topics } from '../../core/topology';
+import { analytics, consumers, topics } from '../../core/topology';
 import {
   handleEvent,
   handler,
@@ -125,15 +125,18 @@ interface Allowed {
   readonly count: number | Readonly<Record<'dev' | 'prod', number>>;
 }
 
-const FUNCTIONS = consumers.length + 1;
+/** Functions with a Kafka environment: the consumers, the analytics consumer and the producer. */
+const FUNCTIONS = consumers.length + 2;
+/** One mapping per consumer, and one per analytics source topic. */
+const MAPPINGS = consumers.length + analytics.sources.length;
 const MAPPING = 'AWS::Lambda::EventSourceMapping';
-const mappingProperty = (row: string, path: RegExp): Allowed => ({
+const mappingProperty = (row: string, path: RegExp, count = MAPPINGS): Allowed => ({
   row,
   stack: 'events',
   change: 'removed',
   type: MAPPING,
   path,
-  count: consumers.length,
+  count,
 });
 
 /** The differences table of docs/localstack.md ("What differs from AWS"), as template differences. */
@@ -271,7 +274,8 @@ const ALLOWED: readonly Allowed[] = [
     'Schema-registry integration',
     /^Properties\.AmazonManagedKafkaEventSourceConfig\.SchemaRegistryConfig$/,
   ),
-  mappingProperty('Filters', /^Properties\.FilterCriteria$/),
+  // The analytics mappings have no filters: they count every event type.
+  mappingProperty('Filters', /^Properties\.FilterCriteria$/, consumers.length),
   mappingProperty('Mapping system logs', /^Properties\.LoggingConfig$/),
   // On AWS in every stage, with four alarms per mapping on them.
   mappingProperty('Mapping metrics', /^Properties\.MetricsConfig$/),
@@ -281,8 +285,8 @@ const ALLOWED: readonly Allowed[] = [
     change: 'resource removed',
     type: 'AWS::CloudWatch::Alarm',
     logicalId:
-      /^Observability\w+consumer(mappingdeadletters|recordsdropped|mappingerrors|notpolling)[0-9A-F]{8}$/,
-    count: consumers.length * 4,
+      /^Observability(\w+consumer|analytics\w+events)(mappingdeadletters|recordsdropped|mappingerrors|notpolling)[0-9A-F]{8}$/,
+    count: MAPPINGS * 4,
   },
 ];
 
@@ -358,7 +362,7 @@ describe.each([
       group: p.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId,
     });
     const ofAws = mappings(aws.events);
-    expect(ofAws).toHaveLength(consumers.length);
+    expect(ofAws).toHaveLength(MAPPINGS);
     expect(mappings(localstack.events).map(([id, p]) => [id, pick(p)])).toEqual(
       ofAws.map(([id, p]) => [id, pick(p)]),
     );

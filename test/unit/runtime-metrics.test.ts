@@ -20,7 +20,7 @@ async function samples(metrics: RuntimeMetrics, name: string): Promise<string[]>
       const labels = Object.entries(v.labels)
         .map(([k, l]) => `${k}="${l}"`)
         .join(',');
-      return `${v.metricName ?? name}{${labels}} ${v.value}`;
+      return `${(v as { metricName?: string }).metricName ?? name}{${labels}} ${v.value}`;
     })
     .sort();
 }

@@ -1,12 +1,24 @@
 /**
  * The local runtime's Prometheus metrics (`GET /metrics`), with prom-client. Counters and the
- * duration histogram are fed as things happen; topic sizes and consumer lag are read from Kafka at
- * scrape time.
+ * duration histograms are fed as things happen; topic sizes and consumer lag are read from Kafka at
+ * scrape time. As the guide's Prometheus section has them: records per topic and outcome
+ * (`kafka_messages_total`: produced, consumed, dead-lettered, counted by the analytics) and the
+ * produce latency per topic (`kafka_message_produce_duration_seconds`).
  */
 import type { Admin } from 'kafkajs';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { consumers, topics } from '../core/topology';
+import type { KafkaWriter } from '../core/kafka-records';
+import { analytics, consumers, topics } from '../core/topology';
 import { lagOf } from '../ops/lag';
+import type { MappingObserver } from './esm/index';
+
+/** What happened to records of a topic, the `outcome` label of `kafka_messages_total`. */
+type Outcome = 'produced' | 'produce_failed' | 'consumed' | 'dead_lettered' | 'counted';
+
+/** The source topic of each dead-letter topic (`<topic>.dlq`). */
+const dlqSources = new Map(
+  topics.filter((t) => t.carries === 'dead_letter').map((t) => [t.name, t.name.replace(/\.dlq$/, '')]),
+);
 
 export class RuntimeMetrics {
   readonly registry = new Registry();
@@ -44,6 +56,22 @@ export class RuntimeMetrics {
     name: 'mapping_dead_letters_total',
     help: 'Records the event-source mapping sent to its on-failure destination, by condition',
     labelNames: ['mapping', 'condition'] as const,
+    registers: [this.registry],
+  });
+  readonly messages = new Counter({
+    name: 'kafka_messages_total',
+    help:
+      'Records per topic and outcome: produced (written by the producer API or a consumer function; produce_failed when the write failed), ' +
+      'consumed (delivered to a function by an event-source mapping, retries included), dead_lettered (a record of the topic sent to its ' +
+      'dead-letter topic, by the mapping or by the function), counted (processed by the analytics function, which adds each eventId to the daily totals once)',
+    labelNames: ['topic', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly produceDuration = new Histogram({
+    name: 'kafka_message_produce_duration_seconds',
+    help: 'Time from a function handing records to its Kafka writer until the broker acknowledged them (acks=all), per topic',
+    labelNames: ['topic'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
   readonly duration = new Histogram({
@@ -88,5 +116,60 @@ export class RuntimeMetrics {
           this.set({ mapping: c.name }, await lagOf(admin, c.mapping.consumerGroupId, c.sourceTopic));
       },
     });
+  }
+
+  /**
+   * `writer`, observed: each send counts its records per topic as produced (dead letters as
+   * dead-lettered on their source topic) or, when it throws, as produce_failed, and times it per topic.
+   */
+  observeWriter(writer: KafkaWriter): KafkaWriter {
+    return {
+      send: async (batch) => {
+        const started = performance.now();
+        const record = (outcome: Outcome) => {
+          const seconds = (performance.now() - started) / 1000;
+          for (const { topic, messages } of batch) {
+            const source = dlqSources.get(topic);
+            if (outcome === 'produced' && source !== undefined)
+              this.messages.inc({ topic: source, outcome: 'dead_lettered' }, messages.length);
+            else this.messages.inc({ topic, outcome }, messages.length);
+          }
+          for (const topic of new Set(batch.map((t) => t.topic)))
+            this.produceDuration.observe({ topic }, seconds);
+        };
+        try {
+          const written = await writer.send(batch);
+          record('produced');
+          return written;
+        } catch (error) {
+          record('produce_failed');
+          throw error;
+        }
+      },
+    };
+  }
+
+  /**
+   * What a mapping reports, counted by mapping (the existing metrics) and by its source topic: records
+   * consumed and dead-lettered and, for the analytics function's mappings, counted.
+   */
+  mappingObserver(spec: { readonly name: string; readonly sourceTopic: string }): MappingObserver {
+    const topic = spec.sourceTopic;
+    return {
+      invoked: (mapping, records, durationMs, ok) => {
+        this.consumed.inc({ mapping }, records);
+        this.invocations.inc({ mapping, outcome: ok ? 'ok' : 'error' });
+        this.duration.observe({ mapping }, durationMs / 1000);
+        this.messages.inc({ topic, outcome: 'consumed' }, records);
+      },
+      processed: (_mapping, records) => {
+        if (spec.name === analytics.name) this.messages.inc({ topic, outcome: 'counted' }, records);
+      },
+      deadLettered: (mapping, condition, records) => {
+        this.mappingDeadLetters.inc({ mapping, condition }, records);
+        this.messages.inc({ topic, outcome: 'dead_lettered' }, records);
+      },
+      filtered: (mapping, records) => this.filtered.inc({ mapping }, records),
+    };
   }
 }

@@ -194,17 +194,18 @@ export class LocalRuntime {
     // One process serves every request and batch: the functions and the mappings write through
     // coalescing writers (./coalescing-writer.ts), which merge concurrent sends.
     const functionWriters = coalescingWriters();
+    const metrics = new RuntimeMetrics(admin);
     const functions = await loadFunctions(brokers, {
       bundles: options.bundles,
       wrapConsumerWriter: options.wrapConsumerWriter,
       schemaVersionIds: registry.fromGlue ? registry.ids : undefined,
-      writer: functionWriters.create,
+      // Observed for /metrics: records produced per topic and the produce latency.
+      writer: (settings, log) => metrics.observeWriter(functionWriters.create(settings, log)),
       environment: analyticsEnvironment,
     });
     const writer = new CoalescingWriter(
       new SharedProducer(createKafka({ ...settings, clientId: 'local-esm' }, quiet)),
     );
-    const metrics = new RuntimeMetrics(admin);
     const eventSourceArn = `arn:aws:kafka:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/local/local`;
     const specs = [...consumers, ...analytics.sources.map(analyticsSourceSpec)];
     const mappings = specs.map((spec) =>
@@ -218,16 +219,7 @@ export class LocalRuntime {
         schemaOf: (id) => registry.schemaOf(id),
         bootstrapServers: brokers as string,
         eventSourceArn,
-        observer: {
-          invoked: (mapping, records, durationMs, ok) => {
-            metrics.consumed.inc({ mapping }, records);
-            metrics.invocations.inc({ mapping, outcome: ok ? 'ok' : 'error' });
-            metrics.duration.observe({ mapping }, durationMs / 1000);
-          },
-          deadLettered: (mapping, condition, records) =>
-            metrics.mappingDeadLetters.inc({ mapping, condition }, records),
-          filtered: (mapping, records) => metrics.filtered.inc({ mapping }, records),
-        },
+        observer: metrics.mappingObserver(spec),
         log: (level, message, details) =>
           log(`[${level}] ${message}${details ? ` ${JSON.stringify(details)}` : ''}`),
       }),

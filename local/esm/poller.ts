@@ -64,6 +64,8 @@ export type MappingState = 'starting' | 'running' | 'stopping' | 'stopped' | 'fa
 /** What a mapping reports to the runtime's metrics and live view. */
 export interface MappingObserver {
   invoked?(mapping: string, records: number, durationMs: number, ok: boolean): void;
+  /** Records the function processed: its invocation succeeded and did not report them as failed. */
+  processed?(mapping: string, records: number): void;
   deadLettered?(mapping: string, condition: string, records: number): void;
   filtered?(mapping: string, records: number): void;
   committed?(mapping: string, partition: number, offset: string): void;
@@ -577,7 +579,10 @@ export class LocalEventSourceMapping {
         const failures = m.reportBatchItemFailures
           ? itemFailures(result.value as KafkaBatchResponse | undefined, remaining)
           : { lowest: -1 };
-        if ('lowest' in failures && failures.lowest === -1) return chunk.length;
+        if ('lowest' in failures && failures.lowest === -1) {
+          this.options.observer?.processed?.(this.name, remaining.length);
+          return chunk.length;
+        }
         if ('invalid' in failures) {
           // Lambda fails the whole batch when it cannot read the response
           // (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
@@ -585,6 +590,7 @@ export class LocalEventSourceMapping {
           this.lastError = history.lastError;
           this.options.log?.('warn', `${this.name}: ${history.lastError}`, { records: remaining.length });
         } else {
+          this.options.observer?.processed?.(this.name, failures.lowest);
           remaining = remaining.slice(failures.lowest);
           history.lastError = `the handler reported offset ${remaining[0]?.message.offset} as failed`;
         }

@@ -1,11 +1,13 @@
 /**
  * The live view's routes on the local API: `GET /` (the page, local/view/index.html: plain HTML and
- * a little vanilla JavaScript, no build step, nothing loaded from elsewhere), `GET /api/overview`
+ * a little vanilla JavaScript, no build step, nothing loaded from elsewhere), `GET /chart.js` (its
+ * analytics chart, local/view/chart.ts with the types stripped), `GET /api/overview`
  * (local/view/overview.ts) and `POST /api/redrive` (ops/redrive.ts, the logic of
  * `npm run ops -- redrive`).
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { transform } from 'esbuild';
 import { topics } from '../../core/topology';
 import { OpsError } from '../../ops/clients';
 import { redrive } from '../../ops/redrive';
@@ -70,9 +72,18 @@ export function liveView(
     return inFlight;
   };
   const page = new URL('./index.html', import.meta.url);
+  // The chart module as the browser runs it: the TypeScript source without its types, made once.
+  let chart: Promise<string> | undefined;
+  const chartScript = () => {
+    chart ??= readFile(new URL('./chart.ts', import.meta.url), 'utf8')
+      .then((source) => transform(source, { loader: 'ts', format: 'esm', target: 'es2022' }))
+      .then((result) => result.code);
+    return chart;
+  };
   return {
     pages: {
       '/': async () => ({ contentType: 'text/html; charset=utf-8', body: await readFile(page, 'utf8') }),
+      '/chart.js': async () => ({ contentType: 'text/javascript; charset=utf-8', body: await chartScript() }),
       '/api/overview': async () => {
         try {
           return json(200, await overview());

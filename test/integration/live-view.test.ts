@@ -1,8 +1,9 @@
 /**
  * The live view of `npm start` in a real browser (headless Chromium through playwright-core) against
  * the runtime on the real broker: topics and their counts, mapping lag, an event with the event it
- * caused, dead letters with their reasons, and a re-drive from the page that the pipeline then
- * processes. Leaves a screenshot in test-artifacts/live-view.png.
+ * caused, dead letters with their reasons, a re-drive from the page that the pipeline then
+ * processes, and the analytics chart drawn from GET /analytics/daily as events are counted. Leaves
+ * screenshots in test-artifacts/.
  */
 import { mkdir } from 'node:fs/promises';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -45,7 +46,7 @@ it.afterAll(async () => {
  * totals) rather than the file's setup (which would only skip it).
  */
 async function launchChromium(): Promise<Browser> {
-  browser = await chromium.launch({
+  browser ??= await chromium.launch({
     executablePath: await ensureChromium(),
     headless: true,
     args: [
@@ -78,6 +79,28 @@ const decodeEvent = (value: Buffer | null) => {
 /** Waits for `selector` on the page, which refreshes itself every 2 s. */
 const shown = (page: Page, selector: string) =>
   page.locator(selector).first().waitFor({ state: 'visible', timeout: 30_000 });
+
+/** A page of the live view that fails the test on a script error or a request to anywhere else. */
+async function openView(chrome: Browser): Promise<{ page: Page; failures: string[] }> {
+  const page = await chrome.newPage({ viewport: { width: 1400, height: 1000 } });
+  const failures: string[] = [];
+  page.on('pageerror', (e) => failures.push(e.message));
+  page.on('request', (r) => {
+    if (!r.url().startsWith(runtime.apiUrl) && !r.url().startsWith('data:'))
+      failures.push(`external ${r.url()}`);
+  });
+  return { page, failures };
+}
+
+/** A UTC day, `daysAgo` days before now. */
+const utcDay = (daysAgo = 0) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+
+interface Day {
+  date: string;
+  counts: Record<string, number>;
+  revenue: Record<string, number>;
+  activeUsers: number;
+}
 
 describe('live view', TIMEOUT, () => {
   it('serves the overview as JSON and refuses re-drive requests it cannot honour', async () => {
@@ -244,6 +267,142 @@ describe('live view', TIMEOUT, () => {
 
     await mkdir('test-artifacts', { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.close();
+    expect(failures).toEqual([]);
+  });
+
+  it('draws the analytics chart from each answer of GET /analytics/daily, and says why when it has none', async () => {
+    const { page, failures } = await openView(await launchChromium());
+    // The analytics API's answers, set by the test, so that each state of the section is shown.
+    let answer: { status: number; body: unknown } = {
+      status: 503,
+      body: { error: 'ServiceUnavailable', message: 'the analytics table is not reachable' },
+    };
+    const asked: URL[] = [];
+    await page.route(
+      (url) => url.pathname === '/analytics/daily',
+      (route) => {
+        asked.push(new URL(route.request().url()));
+        return route.fulfill({
+          status: answer.status,
+          contentType: 'application/json',
+          body: JSON.stringify(answer.body),
+        });
+      },
+    );
+    await page.goto(`${runtime.apiUrl}/`);
+    await shown(
+      page,
+      '#analytics[data-state="unavailable"] .unavailable:text-is("analytics not available: HTTP 503 · the analytics table is not reachable")',
+    );
+    // The last 14 UTC days, today included.
+    expect(asked[0]?.searchParams.get('to')).toBe(utcDay());
+    expect(asked[0]?.searchParams.get('from')).toBe(utcDay(13));
+
+    const days = (today: Day): Day[] => [
+      ...Array.from({ length: 13 }, (_, i) => ({
+        date: utcDay(13 - i),
+        counts: {},
+        revenue: {},
+        activeUsers: 0,
+      })),
+      today,
+    ];
+    const today = utcDay();
+    answer = {
+      status: 200,
+      body: {
+        days: days({ date: today, counts: { user_login: 2 }, revenue: { XTS: 1500 }, activeUsers: 2 }),
+      },
+    };
+    await shown(page, `#analytics svg rect[data-date="${today}"][data-type="user_login"][data-count="2"]`);
+    await shown(page, `#analytics svg rect[data-date="${today}"][data-currency="XTS"][data-minor="1500"]`);
+    await shown(page, `#analytics svg rect[data-date="${today}"][data-active-users="2"]`);
+    // Redrawn on the next poll as more events are counted: the new type stacks on the first.
+    answer = {
+      status: 200,
+      body: {
+        days: days({
+          date: today,
+          counts: { user_login: 5, order_created: 1 },
+          revenue: { XTS: -300 },
+          activeUsers: 3,
+        }),
+      },
+    };
+    await shown(page, `#analytics svg rect[data-date="${today}"][data-type="user_login"][data-count="5"]`);
+    await shown(page, `#analytics svg rect[data-date="${today}"][data-type="order_created"][data-count="1"]`);
+    await shown(page, `#analytics svg rect[data-currency="XTS"][data-minor="-300"]`);
+    expect(await page.locator('#analytics svg rect.bar.count').count()).toBe(2);
+
+    // An answer that breaks the contract is named, not drawn.
+    answer = { status: 200, body: { days: [{ date: today, counts: {}, revenue: {} }] } };
+    await shown(
+      page,
+      '#analytics .unavailable:text-is("analytics not available: days[0].activeUsers is not a count")',
+    );
+    // No analytics API at all (a runtime without it): the local API's 404.
+    answer = { status: 404, body: { error: 'NotFound', message: 'no route for GET /analytics/daily' } };
+    await shown(
+      page,
+      '#analytics .unavailable:text-is("analytics not available: HTTP 404 · no route for GET /analytics/daily")',
+    );
+    // The rest of the page is unaffected.
+    await shown(page, '#topics tr[data-topic="user-events"]');
+    await page.close();
+    expect(failures).toEqual([]);
+  });
+
+  it('shows the events posted in the analytics chart once they are counted, a re-sent event once', async () => {
+    // Against the runtime's own analytics (consumer, table, API): the contract of docs/analytics.md.
+    const occurredAt = new Date().toISOString();
+    const day = occurredAt.slice(0, 10);
+    const readDay = async (): Promise<Day> => {
+      const response = await fetch(`${runtime.apiUrl}/analytics/daily?from=${day}&to=${day}`);
+      if (response.status !== 200)
+        throw new Error(`GET /analytics/daily answered ${response.status}: ${await response.text()}`);
+      const [only] = ((await response.json()) as { days: Day[] }).days;
+      if (!only) throw new Error('GET /analytics/daily answered no day');
+      return only;
+    };
+    const before = await readDay();
+    const run = unique('view-analytics');
+    const login = (user: string) => ({
+      ...(eventExamples.user_login[0] as AnyEvent),
+      eventId: crypto.randomUUID(),
+      occurredAt,
+      correlationId: `${run}-login`,
+      data: { userId: `${run}-${user}`, method: 'password' },
+    });
+    const logins = [login('a'), login('a'), login('b')];
+    expect((await post('/events/user/batch', { events: logins })).status).toBe(202);
+    // A client re-sending an event it already sent: the same eventId, counted once.
+    expect((await post('/events/user', logins[0])).status).toBe(202);
+    // ISO 4217's code for tests, so that no other event adds to this revenue.
+    const payment = {
+      ...(eventExamples.payment_processed[0] as AnyEvent),
+      eventId: crypto.randomUUID(),
+      occurredAt,
+      correlationId: `${run}-payment`,
+      data: { ...eventExamples.payment_processed[0]?.data, amount: 1234, currency: 'XTS' },
+    };
+    expect((await post('/events/payment', payment)).status).toBe(202);
+
+    const { page, failures } = await openView(await launchChromium());
+    await page.goto(`${runtime.apiUrl}/`);
+    const bar = (attrs: string) => `#analytics svg rect[data-date="${day}"]${attrs}`;
+    await shown(
+      page,
+      bar(`[data-type="user_login"][data-count="${(before.counts.user_login ?? 0) + logins.length}"]`),
+    );
+    await shown(
+      page,
+      bar(`[data-type="payment_processed"][data-count="${(before.counts.payment_processed ?? 0) + 1}"]`),
+    );
+    await shown(page, bar(`[data-currency="XTS"][data-minor="${(before.revenue.XTS ?? 0) + 1234}"]`));
+    await shown(page, bar(`[data-active-users="${before.activeUsers + 2}"]`));
+    await mkdir('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/live-view-analytics.png', fullPage: true });
     await page.close();
     expect(failures).toEqual([]);
   });

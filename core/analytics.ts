@@ -18,20 +18,28 @@
  * deduplicated, and batches cut into chunks.
  */
 import type { AnyEvent } from '../schemas/index';
-import { type AnalyticsSpec, analytics, type ConsumerSpec } from './topology';
+import { type AnalyticsSpec, analytics, type ConsumerSpec, topics } from './topology';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Most actions in one TransactWriteItems call (API_TransactWriteItems.html, "TransactItems": 1–100 items). */
 export const MAX_TRANSACTION_ITEMS = 100;
 
+/** Kafka's default `segment.ms`: a record can outlive its topic's retention by up to this long. */
+const KAFKA_DEFAULT_SEGMENT_MS = 7 * DAY_MS;
+
 /**
- * How long an event marker is kept: 35 days. A record can be delivered again while the mapping retries
- * it (record age limit 6 h), while it is on its topic (7-day retention) and when a dead letter is
- * re-driven (28-day retention of `<topic>.dlq`); 35 days cover the longest of these with a week to
- * spare. DynamoDB deletes expired items within a few days of `expiresAt`, never before it
+ * How long an event marker is kept: the longest any topic keeps a record (the 28-day retention of
+ * `<topic>.dlq`, from which a re-drive writes a record back to its source topic), plus Kafka's default
+ * `segment.ms` (a topic deletes records a segment at a time, so a record can outlive the retention by up
+ * to that, https://kafka.apache.org/documentation/#topicconfigs_segment.ms), plus a day: 36 days with
+ * today's topology. The record age limit (6 h) and the 7-day retention of the source topics end well
+ * before. DynamoDB deletes expired items some time after `expiresAt`, never before it
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html), so a marker
  * lives at least this long.
  */
-export const EVENT_MARKER_TTL_SECONDS = 35 * 24 * 60 * 60;
+export const EVENT_MARKER_TTL_SECONDS =
+  (Math.max(...topics.map((t) => t.retentionMs)) + KAFKA_DEFAULT_SEGMENT_MS + DAY_MS) / 1000;
 
 /** The table's TTL attribute (epoch seconds, a Number). */
 export const TTL_ATTRIBUTE = 'expiresAt';

@@ -112,7 +112,7 @@ describe('dayOf', () => {
 });
 
 describe('transactions of a batch', () => {
-  it('puts each marker on the condition that it is new, with day, type and a 35-day TTL', () => {
+  it('puts each marker on the condition that it is new, with day, type and a TTL past the longest redelivery (36 days)', () => {
     const e = event('order_created', '2026-11-23T09:15:00Z');
     const tx = transactionOf(TABLE, [countable(e)], NOW_S);
     expect(tx.items[0]).toEqual({
@@ -122,12 +122,13 @@ describe('transactions of a batch', () => {
           ...eventMarkerKey(e.eventId),
           day: { S: '2026-11-23' },
           eventType: { S: 'order_created' },
-          expiresAt: { N: String(NOW_S + 35 * 86_400) },
+          expiresAt: { N: String(NOW_S + 36 * 86_400) },
         },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     });
-    expect(EVENT_MARKER_TTL_SECONDS).toBe(35 * 86_400);
+    // The dead-letter topics' 28 days, Kafka's default segment.ms (7 days) and a day.
+    expect(EVENT_MARKER_TTL_SECONDS).toBe(36 * 86_400);
     expect(tx.eventIds).toEqual([e.eventId, undefined]);
   });
 

@@ -3,6 +3,7 @@
  * totals item with BatchGetItem, each day's active users with a Query that counts its `USER#` items.
  * Used by the analytics API function (./api.ts), the ops CLI and the post-deploy check.
  */
+
 import {
   type AttributeValue,
   BatchGetItemCommand,
@@ -19,6 +20,7 @@ import {
   USER_SORT_KEY_PREFIX,
 } from '../../core/analytics-query';
 import { ConfigurationError, FUNCTION_ENV } from '../../core/env';
+import { analyticsClientConfig } from './store';
 
 /** Reads the aggregates of a list of days. */
 export interface AnalyticsReader {
@@ -138,13 +140,12 @@ export function createReader(options: ReaderOptions): AnalyticsReader {
 }
 
 /**
- * The DynamoDB client of the environment: `DYNAMODB_ENDPOINT` when set (the local endpoint,
- * LocalStack, DynamoDB Local), else the SDK's own resolution, which also honours
+ * The DynamoDB client of the environment, configured as the consumer's (./store.ts): `DYNAMODB_ENDPOINT`
+ * when set (the local endpoint, LocalStack, DynamoDB Local), else the SDK's own resolution, which also honours
  * `AWS_ENDPOINT_URL_DYNAMODB` (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
  */
 export function dynamoClient(env: NodeJS.ProcessEnv = process.env): DynamoDBClient {
-  const endpoint = env.DYNAMODB_ENDPOINT?.trim();
-  return new DynamoDBClient(endpoint ? { endpoint } : {});
+  return new DynamoDBClient(analyticsClientConfig(env));
 }
 
 /** The reader of the table named by `ANALYTICS_TABLE`. */

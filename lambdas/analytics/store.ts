@@ -151,15 +151,24 @@ export function dynamoStore(options: DynamoStoreOptions): AnalyticsStore {
  */
 export async function analyticsClient(env: NodeJS.ProcessEnv = process.env): Promise<DynamoDBClient> {
   const { DynamoDBClient } = await sdk();
+  return new DynamoDBClient(analyticsClientConfig(env));
+}
+
+/** The settings of {@link analyticsClient}, for a client built synchronously (the API's reader). */
+export function analyticsClientConfig(env: NodeJS.ProcessEnv = process.env): {
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+} {
   const endpoint = env[FUNCTION_ENV.dynamodbEndpoint]?.trim() || undefined;
-  if (!endpoint) return new DynamoDBClient({});
+  if (!endpoint) return {};
   if (!/^https?:\/\/[^\s/]+/.test(endpoint))
     throw new ConfigurationError(`DYNAMODB_ENDPOINT="${endpoint}" is not an http(s) URL`);
-  return new DynamoDBClient({
+  return {
     endpoint,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     ...(env.AWS_ACCESS_KEY_ID ? {} : { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  });
+  };
 }
 
 /** The table named by `ANALYTICS_TABLE`, or an error saying it is not set. */

@@ -13,7 +13,7 @@
  *   npm run bench -- --only=producer,e2e
  *                                     some suites; writes <timestamp>-partial.* only.
  *
- * Suites: micro, cpu, cold-start, producer, http, consumer, scaling, e2e.
+ * Suites: micro, cpu, cold-start, producer, http, consumer, scaling, e2e, analytics.
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -27,6 +27,7 @@ import { startCluster, warmUp } from './lib/kafka';
 import { describeMachine, machineLine } from './lib/machine';
 import { renderMarkdown, updateBenchmarksMd } from './lib/report';
 import { type BenchResults, SUITES, type SuiteName } from './lib/results';
+import { analyticsBench } from './suites/analytics';
 import { coldStartSuite } from './suites/cold-start';
 import { consumerPath, scaling } from './suites/consumer';
 import { cpuPerRecord } from './suites/cpu';
@@ -60,6 +61,7 @@ const runners: Partial<Record<SuiteName, (ctx: SuiteContext) => Promise<unknown>
   consumer: consumerPath,
   scaling,
   e2e: endToEnd,
+  analytics: analyticsBench,
 };
 
 async function main(): Promise<number> {

@@ -6,6 +6,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import type { AnalyticsBenchResult } from '../suites/analytics';
 import type { ColdStartResult } from '../suites/cold-start';
 import type { ConsumerPathResult, ScalingResult } from '../suites/consumer';
 import type { EndToEndResult } from '../suites/e2e';
@@ -31,6 +32,8 @@ function ratios(r: BenchResults): Spec | undefined {
   if (consumer) rows.push({ figure: 'consumer path', ratio: consumer.ratio, goal: 0.7 });
   const http = ok<HttpPathResult>(r.http);
   if (http) rows.push({ figure: 'HTTP max sustained rate', ratio: http.ratios.maxSustainedRate });
+  const analytics = ok<AnalyticsBenchResult>(r.analytics);
+  if (analytics) rows.push({ figure: 'analytics (DynamoDB)', ratio: analytics.ratio });
   if (rows.length === 0) return undefined;
   return {
     title: 'Throughput / bare clients (1 = as fast; tick = goal)',

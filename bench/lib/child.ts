@@ -11,7 +11,14 @@ import { build } from 'esbuild';
 import { ESM_REQUIRE_BANNER, NODE_TARGET } from '../../core/bundling';
 import type { FromWorker, ToWorker } from './worker';
 
-export const WORKERS = ['producer-path', 'http-server', 'consumer-path', 'cpu', 'pipeline'] as const;
+export const WORKERS = [
+  'producer-path',
+  'http-server',
+  'consumer-path',
+  'cpu',
+  'pipeline',
+  'analytics',
+] as const;
 export type WorkerName = (typeof WORKERS)[number];
 
 const OUT_DIR = resolve('.cache', 'bench', 'workers');

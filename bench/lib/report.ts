@@ -4,6 +4,7 @@
  * BENCHMARKS.md; the text around the markers is written by hand.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import type { AnalyticsBenchResult } from '../suites/analytics';
 import type { ColdStartResult } from '../suites/cold-start';
 import { BUNDLE_GOAL_BYTES, COLD_START_GOAL_MS } from '../suites/cold-start';
 import type { ConsumerPathResult, ScalingResult } from '../suites/consumer';
@@ -347,6 +348,35 @@ function scalingSection(r: BenchResults): string {
   ].join('\n');
 }
 
+function analyticsSection(r: BenchResults): string {
+  const a = ok<AnalyticsBenchResult>(r.analytics);
+  if (!a) return failed('analytics', r.analytics) ?? '';
+  const row = (
+    name: string,
+    s: AnalyticsBenchResult['subject'],
+    list: readonly { recordsPerSecond: number }[],
+  ) => [
+    name,
+    n(s.recordsPerSecond),
+    list.map((run) => n(run.recordsPerSecond)).join(', '),
+    n(s.cpuUsPerRecord),
+    n(s.transactionsPerBatch, 2),
+    `${n(s.peakRssMb)} MiB`,
+  ];
+  return [
+    table(
+      ['Writer', 'Records/s (mean of runs)', 'Runs', 'CPU µs/record', 'Transactions per batch', 'Peak RSS'],
+      [
+        row('analytics function (createHandler, DynamoDB store)', a.subject, a.runs.subject),
+        row('bare TransactWriteItems loop', a.baseline, a.runs.baseline),
+        ['ratio', x(a.ratio), '', x(a.cpuRatio), '', x(a.subject.peakRssMb / a.baseline.peakRssMb)],
+      ],
+    ),
+    '',
+    `${n(a.records)} records in batches of ${a.batchSize} (topics in turn), on ${a.days} UTC days, one batch at a time, into a fresh table per run, on ${a.endpoint === 'moto' ? "moto's server" : 'DYNAMODB_ENDPOINT'}. CPU µs/record: the worker process's own CPU time (moto's is not in it). No goal: reported only.`,
+  ].join('\n');
+}
+
 function microSection(r: BenchResults): string {
   const m = ok<MicroResult>(r.micro);
   if (!m) return failed('micro', r.micro) ?? '';
@@ -405,6 +435,10 @@ export function renderMarkdown(r: BenchResults, files: { json: string; chart: st
     '### 7. Scaling: partitions × batch size, and peak RSS',
     '',
     scalingSection(r),
+    '',
+    '### 8. Analytics (function vs bare TransactWriteItems, on moto)',
+    '',
+    analyticsSection(r),
     '',
     '### Micro-benchmarks',
     '',

@@ -1,4 +1,5 @@
 /** The shape of bench/results/<timestamp>.json. */
+import type { AnalyticsBenchResult } from '../suites/analytics';
 import type { ColdStartResult } from '../suites/cold-start';
 import type { ConsumerPathResult, ScalingResult } from '../suites/consumer';
 import type { CpuPerRecordResult } from '../suites/cpu';
@@ -17,6 +18,7 @@ export const SUITES = [
   'consumer',
   'scaling',
   'e2e',
+  'analytics',
 ] as const;
 export type SuiteName = (typeof SUITES)[number];
 
@@ -38,6 +40,7 @@ export interface BenchResults {
   consumer?: ConsumerPathResult | SuiteError;
   scaling?: ScalingResult | SuiteError;
   e2e?: EndToEndResult | SuiteError;
+  analytics?: AnalyticsBenchResult | SuiteError;
 }
 
 /** The suite's result, or undefined if it did not run or failed. */

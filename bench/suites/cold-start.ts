@@ -7,15 +7,20 @@
  * reported.
  *
  * The environment is the deployed one (metrics on, source maps on) except for what needs AWS: plain
- * Kafka instead of MSK IAM (no token to sign), tracing off (no X-Ray daemon).
+ * Kafka instead of MSK IAM (no token to sign), tracing off (no X-Ray daemon), and the analytics
+ * table on moto's server (local/moto.ts, as `npm start` runs it): the analytics function's first
+ * invocation counts one event there, the analytics API's reads one day.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../../core/bundling';
+import { ensureAnalyticsTable } from '../../local/analytics-table';
 import { bundleAll } from '../../local/bundle';
+import { type MotoServer, startMotoServer } from '../../local/moto';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent } from '../../schemas/index';
 import { localSchemaVersionId } from '../../schemas/registry';
@@ -87,6 +92,25 @@ const t2 = performance.now();
 process.send({ bootMs, importMs: t1 - t0, invokeMs: t2 - t1, ok, detail }, () => process.exit(0));
 `;
 
+/** The API Gateway REST proxy event of `GET /analytics/daily?from=…&to=…`. */
+function analyticsDailyEvent(from: string, to: string) {
+  const base = apiGatewayEvent('user', '', false, 'cold-analytics');
+  const path = '/analytics/daily';
+  return {
+    ...base,
+    resource: path,
+    path,
+    httpMethod: 'GET',
+    headers: { accept: 'application/json' },
+    multiValueHeaders: { accept: ['application/json'] },
+    queryStringParameters: { from, to },
+    multiValueQueryStringParameters: { from: [from], to: [to] },
+    pathParameters: null,
+    body: null,
+    requestContext: { ...base.requestContext, httpMethod: 'GET', path, resourcePath: path },
+  };
+}
+
 const byPackage = (path: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? '(this project)';
 
 function packages(inputs: readonly { path: string; bytes: number }[]) {
@@ -133,7 +157,48 @@ function coldStart(bundle: string, eventFile: string, env: Record<string, string
   });
 }
 
+/** The analytics table the analytics functions use here, on a moto server started for the suite. */
+async function analyticsTable(ctx: SuiteContext): Promise<{ env: Record<string, string>; moto: MotoServer }> {
+  const moto = await startMotoServer();
+  const tableName = `bench-${ctx.salt}-cold-start`;
+  const client = new DynamoDBClient({
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  try {
+    await ensureAnalyticsTable(client, tableName);
+  } catch (error) {
+    await moto.stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  // Lambda gives every function AWS_REGION and its role's credentials in the environment
+  // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html, "Defined runtime
+  // environment variables"); moto accepts any credentials.
+  return {
+    env: {
+      ANALYTICS_TABLE: tableName,
+      DYNAMODB_ENDPOINT: moto.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+    },
+    moto,
+  };
+}
+
 export async function coldStartSuite(ctx: SuiteContext): Promise<ColdStartResult> {
+  const { env: analyticsEnv, moto } = await analyticsTable(ctx);
+  try {
+    return await measure(ctx, analyticsEnv);
+  } finally {
+    await moto.stop();
+  }
+}
+
+async function measure(ctx: SuiteContext, analyticsEnv: Record<string, string>): Promise<ColdStartResult> {
   const dir = resolve('.cache', 'bench');
   await mkdir(join(dir, 'events'), { recursive: true });
   await writeFile(join(dir, 'cold-start-runner.mjs'), RUNNER);
@@ -172,7 +237,14 @@ export async function coldStartSuite(ctx: SuiteContext): Promise<ColdStartResult
     'user-consumer': mskEventOf([userEvent(800_001, ctx.salt, 'user_registered')]),
     'order-consumer': mskEventOf([fresh('order_created', 1)], 'order-events'),
     'payment-consumer': mskEventOf([fresh('payment_processed', 2)], 'payment-events'),
+    analytics: mskEventOf([userEvent(800_002, ctx.salt, 'user_login')]),
+    'analytics-api': analyticsDailyEvent('2026-11-23', '2026-11-23'),
   };
+  const missing = reports.filter((r) => !(r.name in events)).map((r) => r.name);
+  if (missing.length > 0)
+    throw new Error(
+      `no cold-start event for the function(s) ${missing.join(', ')} (bench/suites/cold-start.ts)`,
+    );
   for (const name of ['empty', ...ATTRIBUTION.map((a) => `import-${a}`)]) events[name] = events.producer;
   events['bare-producer'] = events.producer;
   events['bare-consumer'] = events['user-consumer'];
@@ -197,6 +269,7 @@ export async function coldStartSuite(ctx: SuiteContext): Promise<ColdStartResult
         POWERTOOLS_TRACE_ENABLED: 'false',
         AWS_LAMBDA_FUNCTION_NAME: r.name,
         BARE_SCHEMA_ID: localSchemaVersionId('user_registered').replaceAll('-', ''),
+        ...analyticsEnv,
       };
       runs.get(r.name)?.push(await coldStart(resolve(r.file), eventFiles[r.name] as string, env));
     }

@@ -44,7 +44,7 @@ export interface Sent {
  * A UTC day no other test counts events on: a random day of a random far-future year (the analytics
  * integration test uses the years 2040–2939, events posted without `occurredAt` get today).
  */
-export function runDay(): string {
+function runDay(): string {
   const year = 5000 + Math.floor(Math.random() * 4000);
   const day = new Date(Date.UTC(year, 0, 1) + Math.floor(Math.random() * 365) * 86_400_000);
   return day.toISOString().slice(0, 10);

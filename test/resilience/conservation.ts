@@ -312,7 +312,10 @@ export async function analyticsTotals(
     for (const { topic, mapping } of analytics.sources) {
       const ends = await admin.fetchTopicOffsets(topic);
       for (;;) {
-        const [committed] = await admin.fetchOffsets({ groupId: mapping.consumerGroupId, topics: [topic] });
+        // A coordinator moving (a broker killed, a group loading) fails a request now and then: ask again.
+        const [committed] = await admin
+          .fetchOffsets({ groupId: mapping.consumerGroupId, topics: [topic] })
+          .catch(() => []);
         const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
         const behind = ends.filter((e) => (at.get(e.partition) ?? -1n) < BigInt(e.high));
         if (behind.length === 0) break;

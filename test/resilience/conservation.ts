@@ -3,11 +3,17 @@
  * what was not acknowledged, with the same eventIds, as the API asks), and afterwards every accepted
  * event must be reflected by exactly its derived events, transitively (duplicates dropped by
  * eventId), or sit in a dead-letter topic with a reason. Anything else is a loss.
+ *
+ * The analytics table must count the accepted events exactly ({@link analyticsTotals}): the run's
+ * events all occur on a day of their own ({@link runDay}), so that day's totals are this run's alone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { Kafka } from 'kafkajs';
+import { dayOf } from '../../core/analytics';
 import { decode } from '../../core/glue-wire-format';
-import { consumers, dlqOf, topics } from '../../core/topology';
+import { analytics, consumers, dlqOf, topics } from '../../core/topology';
+import { analyticsClient } from '../../lambdas/analytics/store';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
 import { readUntil } from '../support/kafka-clients';
@@ -18,6 +24,8 @@ const MIX: { type: EventType; stream: string }[] = [
   { type: 'order_created', stream: 'order' },
   { type: 'payment_processed', stream: 'payment' },
   { type: 'user_deleted', stream: 'user' },
+  // Derives nothing; counted by the analytics as an active user of its day.
+  { type: 'user_login', stream: 'user' },
 ];
 
 /** Every event type derived from `type`, transitively, with multiplicity. */
@@ -32,8 +40,22 @@ export interface Sent {
   readonly stream: string;
 }
 
-/** `count` source events of the mix, tagged with `run` in their correlation id. */
-export function sourceEvents(run: string, count: number): Sent[] {
+/**
+ * A UTC day no other test counts events on: a random day of a random far-future year (the analytics
+ * integration test uses the years 2040–2939, events posted without `occurredAt` get today).
+ */
+function runDay(): string {
+  const year = 5000 + Math.floor(Math.random() * 4000);
+  const day = new Date(Date.UTC(year, 0, 1) + Math.floor(Math.random() * 365) * 86_400_000);
+  return day.toISOString().slice(0, 10);
+}
+
+/**
+ * `count` source events of the mix, tagged with `run` in their correlation id, all occurring on `day`
+ * (UTC, at distinct seconds), so the analytics totals of that day are the run's.
+ */
+export function sourceEvents(run: string, count: number, day: string = runDay()): Sent[] {
+  const midnight = Date.parse(`${day}T00:00:00Z`);
   return Array.from({ length: count }, (_, i) => {
     const { type, stream } = MIX[i % MIX.length] as (typeof MIX)[number];
     const base = eventExamples[type][0] as AnyEvent;
@@ -41,7 +63,13 @@ export function sourceEvents(run: string, count: number): Sent[] {
     for (const k of ['userId', 'orderId', 'paymentId'] as const) if (k in data) data[k] = `${k[0]}-${i % 97}`;
     return {
       stream,
-      event: { ...base, eventId: crypto.randomUUID(), correlationId: `${run}-${i}`, data } as AnyEvent,
+      event: {
+        ...base,
+        eventId: crypto.randomUUID(),
+        correlationId: `${run}-${i}`,
+        occurredAt: new Date(midnight + (i % 86_400) * 1000).toISOString(),
+        data,
+      } as AnyEvent,
     };
   });
 }
@@ -186,6 +214,144 @@ export async function account(
     },
     missing,
   };
+}
+
+/** Where the runtime counts the analytics (local/runtime.ts `analyticsStorage`). */
+export interface AnalyticsStorage {
+  readonly endpoint: string;
+  readonly tableName: string;
+}
+
+/** A day's totals as the analytics consumer counts them (docs/analytics.md). */
+interface DayTotals {
+  counts: Record<string, number>;
+  revenue: Record<string, number>;
+  activeUsers: number;
+}
+
+/** What the accepted events of `sent` should add up to, per UTC day of their `occurredAt`. */
+function expectedTotals(sent: readonly Sent[], accepted: ReadonlySet<string>): Map<string, DayTotals> {
+  const days = new Map<string, DayTotals>();
+  const users = new Map<string, Set<string>>();
+  for (const { event } of sent) {
+    if (!accepted.has(event.eventId)) continue;
+    const day = dayOf(event);
+    let totals = days.get(day);
+    if (!totals) {
+      totals = { counts: {}, revenue: {}, activeUsers: 0 };
+      days.set(day, totals);
+      users.set(day, new Set());
+    }
+    totals.counts[event.eventType] = (totals.counts[event.eventType] ?? 0) + 1;
+    const data = event.data as { amount?: number; currency?: string; userId?: string };
+    if (event.eventType === 'payment_processed' || event.eventType === 'payment_refunded') {
+      const sign = event.eventType === 'payment_processed' ? 1 : -1;
+      const currency = data.currency as string;
+      totals.revenue[currency] = (totals.revenue[currency] ?? 0) + sign * (data.amount as number);
+    }
+    if (event.eventType === 'user_login') {
+      const dayUsers = users.get(day) as Set<string>;
+      dayUsers.add(data.userId as string);
+      totals.activeUsers = dayUsers.size;
+    }
+  }
+  return days;
+}
+
+/** The day's items read straight from the table: its totals item and its `USER#` items (every page). */
+async function countedTotals(
+  client: Awaited<ReturnType<typeof analyticsClient>>,
+  tableName: string,
+  day: string,
+): Promise<DayTotals> {
+  const totals: DayTotals = { counts: {}, revenue: {}, activeUsers: 0 };
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `DAY#${day}` } },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const sk = item.sk?.S ?? '';
+      if (sk.startsWith('USER#')) totals.activeUsers++;
+      if (sk !== 'TOTALS') continue;
+      for (const [name, value] of Object.entries(item)) {
+        if (name.startsWith('count_')) totals.counts[name.slice('count_'.length)] = Number(value.N);
+        if (name.startsWith('revenue_')) totals.revenue[name.slice('revenue_'.length)] = Number(value.N);
+      }
+    }
+    start = page.LastEvaluatedKey as typeof start;
+  } while (start);
+  return totals;
+}
+
+/**
+ * Waits until every analytics mapping has committed past what its source topic held when this was
+ * called (every record of the run, written before the API answered 202, was then counted, or given up
+ * on), then reads the table: per day of the run's events, the expected and the counted totals.
+ */
+export async function analyticsTotals(
+  kafka: Kafka,
+  storage: AnalyticsStorage,
+  sent: readonly Sent[],
+  accepted: ReadonlySet<string>,
+  timeoutMs = 300_000,
+): Promise<{
+  expected: Record<string, DayTotals>;
+  counted: Record<string, DayTotals>;
+  table: Record<string, number>;
+}> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (const { topic, mapping } of analytics.sources) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      for (;;) {
+        // A coordinator moving (a broker killed, a group loading) fails a request now and then: ask again.
+        const [committed] = await admin
+          .fetchOffsets({ groupId: mapping.consumerGroupId, topics: [topic] })
+          .catch(() => []);
+        const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        const behind = ends.filter((e) => (at.get(e.partition) ?? -1n) < BigInt(e.high));
+        if (behind.length === 0) break;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `${mapping.consumerGroupId} has not committed up to the end of ${topic} within ${timeoutMs} ms (partitions ${behind.map((e) => e.partition).join(', ')} behind)`,
+          );
+        }
+        await sleep(1000);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const expected = expectedTotals(sent, accepted);
+  const client = await analyticsClient({ ...process.env, DYNAMODB_ENDPOINT: storage.endpoint });
+  const counted: Record<string, DayTotals> = {};
+  try {
+    for (const day of expected.keys()) counted[day] = await countedTotals(client, storage.tableName, day);
+  } finally {
+    client.destroy();
+  }
+  const table: Record<string, number> = {};
+  for (const [day, totals] of expected) {
+    for (const [type, n] of Object.entries(totals.counts)) {
+      table[`${day} ${type} accepted`] = n;
+      table[`${day} ${type} counted`] = counted[day]?.counts[type] ?? 0;
+    }
+    for (const [currency, amount] of Object.entries(totals.revenue)) {
+      table[`${day} revenue ${currency} expected`] = amount;
+      table[`${day} revenue ${currency} counted`] = counted[day]?.revenue[currency] ?? 0;
+    }
+    table[`${day} active users expected`] = totals.activeUsers;
+    table[`${day} active users counted`] = counted[day]?.activeUsers ?? 0;
+  }
+  return { expected: Object.fromEntries(expected), counted, table };
 }
 
 export function printTable(title: string, table: Record<string, number>): void {

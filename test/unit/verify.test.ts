@@ -158,7 +158,7 @@ describe('signedFetch', () => {
     const saved = { ...process.env };
     Object.assign(process.env, {
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      AWS_SECRET_ACCESS_KEY: 'not-a-real-secret-key-for-this-test',
       AWS_SESSION_TOKEN: 'session-token',
     });
     try {

@@ -86,82 +86,99 @@ describe('TransactWriteItems on the local moto server', () => {
   });
 
   it('leaves every item of a cancelled transaction as it was while a concurrent transaction commits', async () => {
-    const tableName = unique('moto-tx-cancel');
-    await ensureAnalyticsTable(client, tableName);
-    // A table with some content, written without transactions (BatchWriteItem: 25 puts a request).
-    for (let b = 0; b < 20; b++) {
+    // The cancelled transaction names a small table first and a large one second; the committing one
+    // writes to the small table only. With moto's whole-table backup, the cancelled one copies the small
+    // table, spends seconds copying the large one, meanwhile the other commits to the small table, and
+    // the cancelled one's restore of its copy of the small table then removes that commit.
+    const small = unique('moto-tx-small');
+    const large = unique('moto-tx-large');
+    await ensureAnalyticsTable(client, small);
+    await ensureAnalyticsTable(client, large);
+    // 1,000 items written without transactions (BatchWriteItem: 25 puts a request).
+    for (let b = 0; b < 40; b++) {
       const requests = Array.from({ length: 25 }, (_, i) => ({
         PutRequest: { Item: { pk: { S: `SEED#${(b * 25 + i) % 11}` }, sk: { S: `S#${b * 25 + i}` } } },
       }));
-      await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
+      await client.send(new BatchWriteItemCommand({ RequestItems: { [large]: requests } }));
     }
     await client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
-          put(tableName, 'A', 'counter', 10),
-          put(tableName, 'A', 'doomed', 7),
-          put(tableName, 'A', 'taken'),
+          put(small, 'A', 'counter', 10),
+          put(large, 'A', 'doomed', 7),
+          put(large, 'A', 'taken'),
         ],
       }),
     );
 
-    for (let round = 0; round < 5; round++) {
-      // Cancelled: its last action's condition fails on an item that exists.
-      const cancelled = client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            put(tableName, 'A', `new-${round}`),
-            {
-              Update: {
-                TableName: tableName,
-                Key: { pk: { S: 'A' }, sk: { S: 'counter' } },
-                UpdateExpression: 'SET n = n + :one',
-                ExpressionAttributeValues: { ':one': { N: '1' } },
+    for (let round = 0; round < 3; round++) {
+      // Cancelled: its last action's condition fails on an item that exists; the 90 checks before it
+      // (of seeded items, all true) make moto copy the large table 90 times: seconds without the fix.
+      const cancelled = Promise.allSettled([
+        client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              put(small, 'A', `new-${round}`),
+              {
+                Update: {
+                  TableName: small,
+                  Key: { pk: { S: 'A' }, sk: { S: 'counter' } },
+                  UpdateExpression: 'SET n = n + :one',
+                  ExpressionAttributeValues: { ':one': { N: '1' } },
+                },
               },
-            },
-            { Delete: { TableName: tableName, Key: { pk: { S: 'A' }, sk: { S: 'doomed' } } } },
-            {
-              ConditionCheck: {
-                TableName: tableName,
-                Key: { pk: { S: 'A' }, sk: { S: 'taken' } },
-                ConditionExpression: 'attribute_not_exists(pk)',
+              { Delete: { TableName: large, Key: { pk: { S: 'A' }, sk: { S: 'doomed' } } } },
+              ...Array.from(
+                { length: 90 },
+                (_, k): TransactWriteItem => ({
+                  ConditionCheck: {
+                    TableName: large,
+                    Key: { pk: { S: `SEED#${k % 11}` }, sk: { S: `S#${k}` } },
+                    ConditionExpression: 'attribute_exists(pk)',
+                  },
+                }),
+              ),
+              {
+                ConditionCheck: {
+                  TableName: large,
+                  Key: { pk: { S: 'A' }, sk: { S: 'taken' } },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
               },
-            },
-          ],
-        }),
-      );
-      // Committed, on other items of the same table, sent while the other one is in flight.
+            ],
+          }),
+        ),
+      ]);
+      // Committed, on other items of the small table, sent once the cancelled one has reached the
+      // server (the pause only orders the two requests; with the fix the outcome is the same either way).
+      await new Promise((resolve) => setTimeout(resolve, 100));
       const committed = client.send(
         new TransactWriteItemsCommand({
-          TransactItems: Array.from({ length: 20 }, (_, i) => put(tableName, `B#${round}`, `S#${i}`, round)),
+          TransactItems: Array.from({ length: 20 }, (_, i) => put(small, `B#${round}`, `S#${i}`, round)),
         }),
       );
-      const [a, b] = await Promise.allSettled([cancelled, committed]);
+      const [[a], [b]] = await Promise.all([cancelled, Promise.allSettled([committed])]);
       expect(b.status).toBe('fulfilled');
       expect(a.status).toBe('rejected');
       const error = (a as PromiseRejectedResult).reason;
       expect(error).toBeInstanceOf(TransactionCanceledException);
-      expect((error as TransactionCanceledException).CancellationReasons?.map((r) => r.Code)).toEqual([
-        'None',
-        'None',
-        'None',
-        'ConditionalCheckFailed',
-      ]);
+      const reasons = (error as TransactionCanceledException).CancellationReasons?.map((r) => r.Code);
+      expect(reasons).toEqual([...Array.from({ length: 93 }, () => 'None'), 'ConditionalCheckFailed']);
 
-      expect(await item(tableName, 'A', `new-${round}`)).toBeUndefined();
-      expect(await item(tableName, 'A', 'counter')).toEqual({
+      expect(await item(small, 'A', `new-${round}`)).toBeUndefined();
+      expect(await item(small, 'A', 'counter')).toEqual({
         pk: { S: 'A' },
         sk: { S: 'counter' },
         n: { N: '10' },
       });
-      expect(await item(tableName, 'A', 'doomed')).toEqual({
+      expect(await item(large, 'A', 'doomed')).toEqual({
         pk: { S: 'A' },
         sk: { S: 'doomed' },
         n: { N: '7' },
       });
       for (let r = 0; r <= round; r++)
         for (const i of [0, 19])
-          expect(await item(tableName, `B#${r}`, `S#${i}`), `round ${r}'s item ${i}`).toEqual({
+          expect(await item(small, `B#${r}`, `S#${i}`), `round ${r}'s item ${i}`).toEqual({
             pk: { S: `B#${r}` },
             sk: { S: `S#${i}` },
             n: { N: String(r) },

@@ -20,8 +20,9 @@ import { pythonTool, VENV } from './python-venv';
  * WORKAROUND of a limitation of moto 5.2.5 (requirements-dev.txt), applied to its DynamoDB backend
  * before the server starts. What it works around, as read in moto/dynamodb/models/__init__.py,
  * `DynamoDBBackend.transact_write_items`:
- * - as its rollback backup it deep-copies every table the transaction names (`copy.deepcopy(
- *   self.tables[table_name])`), and on failure puts the copies back in place (`self.tables[table_name] =
+ * - as its rollback backup it deep-copies the table of every action (`copy.deepcopy(
+ *   self.tables[table_name])`, once per action: a 100-action transaction copies its table 100 times),
+ *   and on failure puts the copies back in place (`self.tables[table_name] =
  *   original_table_state[table_name]`). Each TransactWriteItems thus costs O(items in those tables):
  *   0.4 s on an empty table, 8 s at ~500 items, 18 s at ~2,000, so the analytics consumer (one
  *   transaction per up to 100 events, lambdas/analytics/store.ts) stalls after a few thousand events;

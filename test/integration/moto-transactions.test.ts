@@ -34,7 +34,8 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 const put = (tableName: string, pk: string, sk: string, n = 1): TransactWriteItem => ({
   Put: { TableName: tableName, Item: { pk: { S: pk }, sk: { S: sk }, n: { N: String(n) } } },

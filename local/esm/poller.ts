@@ -330,14 +330,18 @@ export class LocalEventSourceMapping {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const [committed] = await admin.fetchOffsets({ groupId: m.consumerGroupId, topics: [topic] });
+      const [committed] = await whileCoordinatorMoves(() =>
+        admin.fetchOffsets({ groupId: m.consumerGroupId, topics: [topic] }),
+      );
       if (committed?.partitions.some((p) => p.offset !== '-1')) return;
       const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, m.startingTimestampMs);
-      await admin.setOffsets({
-        groupId: m.consumerGroupId,
-        topic,
-        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
-      });
+      await whileCoordinatorMoves(() =>
+        admin.setOffsets({
+          groupId: m.consumerGroupId,
+          topic,
+          partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
+        }),
+      );
     } finally {
       await admin.disconnect();
     }
@@ -751,4 +755,25 @@ function headersSize(headers: readonly Readonly<Record<string, readonly number[]
   for (const header of headers ?? [])
     for (const name in header) size += name.length + 8 + 5 * (header[name]?.length ?? 0);
   return size;
+}
+
+/**
+ * Kafka's retriable group-coordinator errors: a new cluster elects the coordinator of a group when the
+ * group is first used (and creates __consumer_offsets), and kafkajs' admin does not retry them.
+ */
+const COORDINATOR_MOVING =
+  /NOT_COORDINATOR|COORDINATOR_NOT_AVAILABLE|COORDINATOR_LOAD_IN_PROGRESS|not the correct coordinator|coordinator is (not available|loading)/i;
+
+/** Runs `call`, again while the group's coordinator is being elected or loaded (at most `timeoutMs`). */
+async function whileCoordinatorMoves<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 100; ; delay = Math.min(2000, delay * 2)) {
+    try {
+      return await call();
+    } catch (error) {
+      const e = error as Error & { type?: string };
+      if (!COORDINATOR_MOVING.test(`${e.type ?? ''} ${e.message}`) || Date.now() > deadline) throw error;
+      await sleep(delay);
+    }
+  }
 }

@@ -223,8 +223,12 @@ describe('live view', TIMEOUT, () => {
     expect(await page.locator(source).getAttribute('data-event-id')).toBe(eventId);
 
     // Dead letters with their reasons.
-    const poisonRow = page.locator(`#dead-letters tr[data-key="${poisonKey}"]`);
-    await poisonRow.waitFor({ timeout: 30_000 });
+    // One dead letter per mapping that reads user-events and cannot read the record: the user
+    // consumer's and the analytics function's (each mapping has its own on-failure destination write).
+    const poisonRows = page.locator(`#dead-letters tr[data-key="${poisonKey}"]`);
+    await poisonRows.first().waitFor({ timeout: 30_000 });
+    await expect.poll(() => poisonRows.count(), { timeout: 30_000 }).toBe(2);
+    const poisonRow = poisonRows.first();
     expect(await poisonRow.textContent()).toContain('DESERIALIZATION_ERROR');
     expect(await poisonRow.textContent()).toContain('shorter than the 18-byte Glue Schema Registry header');
     const strandedRow = page.locator(`#dead-letters tr[data-key="user-${run}-s"]`);

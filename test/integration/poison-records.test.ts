@@ -92,13 +92,30 @@ describe.each(consumers.map((c) => c.sourceTopic))('poison records on %s', (topi
     for (const m of messages) await producer.send({ topic, acks: -1, messages: [m] });
     await producer.disconnect();
 
+    // Every mapping that reads the topic writes its own dead letter for a record it cannot read: the
+    // topic's consumer and the analytics function (one mapping per source topic). Each names its
+    // function in requestContext.functionArn.
+    const consumer = consumers.find((c) => c.sourceTopic === topic);
+    const letterOf = (name: string) => (m: { message: { key: Buffer | null; value: Buffer | null } }) =>
+      m.message.key?.toString() === key &&
+      (JSON.parse(String(m.message.value)) as DeadLetter).requestContext.functionArn.includes(
+        `:function:${name}:`,
+      );
     const letters = await readUntil(
       kafka,
       [dlqOf(topic)],
-      (m) => m.message.key?.toString() === key,
+      letterOf(consumer?.name ?? ''),
       poisons.length,
       30_000,
     );
+    const analyticsLetters = await readUntil(
+      kafka,
+      [dlqOf(topic)],
+      letterOf('analytics'),
+      poisons.length,
+      30_000,
+    );
+    expect(analyticsLetters).toHaveLength(poisons.length);
     const byName = new Map(
       letters.map((m) => {
         const letter = JSON.parse(String(m.message.value)) as DeadLetter;
@@ -118,7 +135,6 @@ describe.each(consumers.map((c) => c.sourceTopic))('poison records on %s', (topi
       );
     }
 
-    const consumer = consumers.find((c) => c.sourceTopic === topic);
     const derivedTopics = [...new Set((consumer?.flows[example.eventType] ?? []).map((d) => d.topic))];
     const expectedPerGood = (consumer?.flows[example.eventType] ?? []).length;
     const derived = await readUntil(

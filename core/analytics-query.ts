@@ -1,13 +1,13 @@
 /**
  * The read side of the daily analytics (pure; the DynamoDB calls are in lambdas/analytics/reader.ts):
- * the range a request asks for, the keys of the items that hold a day's aggregates, and the answer
- * built from them. The keys are those the analytics consumer writes (core/analytics.ts), in the
- * single-table design of the analytics table:
+ * the range a request asks for and the answer built from a day's items. The keys and attribute names
+ * are the analytics consumer's (core/analytics.ts), in the single-table design of the analytics table:
  *
  * - day totals: pk `DAY#<YYYY-MM-DD>`, sk `TOTALS`, numbers `count_<eventType>` and
  *   `revenue_<CURRENCY>` (minor units, net of refunds);
  * - active users: pk `DAY#<YYYY-MM-DD>`, sk `USER#<userId>`, one item per user who logged in that day.
  */
+import { COUNT_PREFIX, REVENUE_PREFIX } from './analytics';
 
 /** The route of the analytics API (the deployed API Gateway resource and the local API). */
 export const ANALYTICS_ROUTE = '/analytics/daily';
@@ -15,15 +15,7 @@ export const ANALYTICS_ROUTE = '/analytics/daily';
 /** The largest range a request may ask for, in days (inclusive of both ends). */
 export const MAX_RANGE_DAYS = 366;
 
-/** The partition key of a day's items. */
-export const dayPartitionKey = (date: string): string => `DAY#${date}`;
-/** The sort key of a day's totals item. */
-export const TOTALS_SORT_KEY = 'TOTALS';
-/** The sort-key prefix of a day's active-user items. */
-export const USER_SORT_KEY_PREFIX = 'USER#';
-/** Attribute-name prefixes of the totals item. */
-const COUNT_PREFIX = 'count_';
-const REVENUE_PREFIX = 'revenue_';
+export { dayPartitionKey, TOTALS_SORT_KEY, USER_SORT_KEY_PREFIX } from './analytics';
 
 /** A problem with the requested range: the query parameter (`from`, `to`) and what is wrong. */
 export interface RangeProblem {

@@ -48,20 +48,33 @@ type S = { S: string };
 type N = { N: string };
 export type Key = { pk: S; sk: S };
 
+/** The partition key of a day's items (its totals and its active users). */
+export const dayPartitionKey = (day: string): string => `DAY#${day}`;
+/** The sort key of a day's totals item. */
+export const TOTALS_SORT_KEY = 'TOTALS';
+/** The sort-key prefix of a day's active-user items. */
+export const USER_SORT_KEY_PREFIX = 'USER#';
+/** Attribute-name prefixes of the totals item: counts per event type, revenue per currency. */
+export const COUNT_PREFIX = 'count_';
+export const REVENUE_PREFIX = 'revenue_';
+
 export const eventMarkerKey = (eventId: string): Key => ({
   pk: { S: `EVENT#${eventId}` },
   sk: { S: 'EVENT' },
 });
-export const dayTotalsKey = (day: string): Key => ({ pk: { S: `DAY#${day}` }, sk: { S: 'TOTALS' } });
+export const dayTotalsKey = (day: string): Key => ({
+  pk: { S: dayPartitionKey(day) },
+  sk: { S: TOTALS_SORT_KEY },
+});
 export const activeUserKey = (day: string, userId: string): Key => ({
-  pk: { S: `DAY#${day}` },
-  sk: { S: `USER#${userId}` },
+  pk: { S: dayPartitionKey(day) },
+  sk: { S: `${USER_SORT_KEY_PREFIX}${userId}` },
 });
 
 /** Attribute of a day's count of `eventType`. */
-const countAttribute = (eventType: string): string => `count_${eventType}`;
+const countAttribute = (eventType: string): string => `${COUNT_PREFIX}${eventType}`;
 /** Attribute of a day's net revenue in `currency` (minor units). */
-const revenueAttribute = (currency: string): string => `revenue_${currency}`;
+const revenueAttribute = (currency: string): string => `${REVENUE_PREFIX}${currency}`;
 
 /** RFC 3339 date-time with an explicit offset, as the contracts require of `occurredAt`. */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;

@@ -22,7 +22,7 @@ import {
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { chunkEvents, countable, dayTotalsKey, transactionOf } from '../../core/analytics';
+import { COUNT_PREFIX, chunkEvents, countable, dayTotalsKey, transactionOf } from '../../core/analytics';
 import type { KafkaBatchResponse, MskEvent } from '../../core/msk-event';
 import { streams } from '../../core/topology';
 import { createHandler } from '../../lambdas/analytics/handler';
@@ -153,7 +153,7 @@ async function main(): Promise<AnalyticsResult> {
       new GetItemCommand({ TableName: args.tableName, Key: dayTotalsKey(day), ConsistentRead: true }),
     );
     for (const [name, value] of Object.entries(Item ?? {}))
-      if (name.startsWith('count_')) total += Number(value.N);
+      if (name.startsWith(COUNT_PREFIX)) total += Number(value.N);
   }
   if (total !== records)
     throw new Error(`${args.mode}: the day totals count ${total} events, ${records} were processed`);

@@ -25,19 +25,11 @@
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeManagedPrefixLists.html), through
  * the stack's AwsCustomResource provider, which the bootstrap-broker lookup creates first.
  */
+
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
-import {
-  type ISecurityGroup,
-  type IVpc,
-  Peer,
-  Port,
-  SecurityGroup,
-  type SubnetSelection,
-} from 'aws-cdk-lib/aws-ec2';
+import { type ISecurityGroup, Peer, Port, SecurityGroup } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ManagedKafkaEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   AwsCustomResource,
   AwsCustomResourcePolicy,
@@ -45,60 +37,32 @@ import {
   PhysicalResourceId,
 } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { functionEntries } from '../../core/bundling';
 import { FUNCTION_ENV, kafkaEnvironment } from '../../core/env';
 import type { AnalyticsSpec } from '../../core/topology';
-import type { LogLevel } from '../config';
-import { type KafkaClientAuth, type KafkaMappingFeatures, TARGET_FEATURES } from '../target';
+import { TARGET_FEATURES } from '../target';
 import { AnalyticsTable } from './analytics-table';
+import type { KafkaConsumerProps } from './consumer-function';
 import { EventFunction } from './event-function';
 import {
-  type KafkaClusterRef,
   kafkaConsumerStatements,
   kafkaProducerStatements,
   mskMappingClusterStatements,
 } from './kafka-access';
 import { acknowledgeRegistrySchemas, addKafkaMapping, registryReadStatements } from './kafka-mapping';
 import { acknowledge } from './nag';
-import type { SchemaRegistry } from './schema-registry';
 
-/** The API function's handler source (exports `handler`). */
-const ANALYTICS_API_ENTRY = 'lambdas/analytics/api.ts';
+/** The API function's handler source (exports `handler`; core/bundling.ts lists every entry). */
+const ANALYTICS_API_ENTRY = functionEntries([])['analytics-api'] as string;
 
 /** DynamoDB table names are at most 255 characters (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html). */
 const TABLE_NAME_MAX_LENGTH = 255;
 
-export interface AnalyticsProps {
+export interface AnalyticsProps extends KafkaConsumerProps {
   /** The analytics service, from core/topology.ts. */
   readonly spec: AnalyticsSpec;
-  /** Stage prefix of the function names. */
-  readonly stage: string;
-  readonly cluster: KafkaClusterRef;
-  /** `host:port,...`: the client listener's bootstrap brokers (a deploy-time value). */
-  readonly bootstrapBrokers: string;
-  readonly bootstrapBrokersMaxLength: number;
-  /** How the consumer authenticates to the brokers (`KAFKA_AUTH`). @default 'iam' */
-  readonly kafkaAuth?: KafkaClientAuth;
-  /** The mapping settings the target implements. @default all of them (AWS) */
-  readonly mappingFeatures?: KafkaMappingFeatures;
-  readonly registry: SchemaRegistry;
-  /** `SCHEMA_VERSION_IDS` of the consumer (a deploy-time value), and an upper bound of its length. */
-  readonly schemaVersionIds: string;
-  readonly schemaVersionIdsMaxLength: number;
-  readonly vpc: IVpc;
-  readonly subnets: SubnetSelection;
   /** The consumers' group, which the brokers admit. */
   readonly consumerSecurityGroup: ISecurityGroup;
-  /** The cluster's security groups, which Lambda gives the mappings' pollers. */
-  readonly clusterSecurityGroups: readonly ISecurityGroup[];
-  /** Provisioned pollers of every mapping. @default each mapping's */
-  readonly pollers?: { readonly minimum: number; readonly maximum: number };
-  readonly logLevel: LogLevel;
-  readonly metricsNamespace: string;
-  readonly tracer?: boolean;
-  readonly logRetention: RetentionDays;
-  readonly logKey?: IKey;
-  /** The functions' log groups. */
-  readonly logRemovalPolicy?: RemovalPolicy;
   /** The table and its key. */
   readonly removalPolicy: RemovalPolicy;
   /** DynamoDB deletion protection of the table. */

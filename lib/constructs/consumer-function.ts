@@ -46,10 +46,9 @@ import {
 import { acknowledgeRegistrySchemas, addKafkaMapping, registryReadStatements } from './kafka-mapping';
 import type { SchemaRegistry } from './schema-registry';
 
-export interface ConsumerFunctionProps {
-  /** The consumer, from core/topology.ts. */
-  readonly spec: ConsumerSpec;
-  /** Stage prefix of the function name. */
+/** What every function fed by MSK event-source mappings is built with (ConsumerFunction, Analytics). */
+export interface KafkaConsumerProps {
+  /** Stage prefix of the function names. */
   readonly stage: string;
   readonly cluster: KafkaClusterRef;
   /** `host:port,...`: the client listener's bootstrap brokers (a deploy-time value). */
@@ -67,19 +66,24 @@ export interface ConsumerFunctionProps {
   readonly schemaVersionIdsMaxLength: number;
   readonly vpc: IVpc;
   readonly subnets: SubnetSelection;
-  readonly securityGroup: ISecurityGroup;
-  /** The cluster's security groups, which Lambda gives the mapping's pollers. */
+  /** The cluster's security groups, which Lambda gives the mappings' pollers. */
   readonly clusterSecurityGroups: readonly ISecurityGroup[];
-  /** Provisioned pollers. @default the spec's */
+  /** Provisioned pollers of every mapping. @default each mapping's own */
   readonly pollers?: { readonly minimum: number; readonly maximum: number };
   readonly logLevel: LogLevel;
   readonly metricsNamespace: string;
   /** Powertools Tracer in the function (see ObservabilityConfig.tracer). @default false */
   readonly tracer?: boolean;
   readonly logRetention: RetentionDays;
-  /** Encrypts its log group (lib/constructs/log-key.ts). @default CloudWatch Logs' own encryption */
+  /** Encrypts the log groups (lib/constructs/log-key.ts). @default CloudWatch Logs' own encryption */
   readonly logKey?: IKey;
   readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+export interface ConsumerFunctionProps extends KafkaConsumerProps {
+  /** The consumer, from core/topology.ts. */
+  readonly spec: ConsumerSpec;
+  readonly securityGroup: ISecurityGroup;
 }
 
 export class ConsumerFunction extends Construct {

@@ -38,6 +38,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ANALYTICS_ROUTE } from '../../core/analytics-query';
 import { functionEntries } from '../../core/bundling';
 import { FUNCTION_ENV, kafkaEnvironment } from '../../core/env';
 import type { StreamSpec } from '../../core/topology';
@@ -54,7 +55,7 @@ const PRODUCER_ENTRY = functionEntries([]).producer as string;
 const API_STAGE_NAME = 'v1';
 
 /** The route of the analytics API (lambdas/analytics/api.ts). */
-const ANALYTICS_DAILY = { path: '/analytics/daily', method: 'GET' } as const;
+const ANALYTICS_DAILY = { path: ANALYTICS_ROUTE, method: 'GET' } as const;
 
 /** The routes this API serves: path (OpenAPI style) and method. */
 export const API_ROUTES = [

@@ -105,36 +105,8 @@ export class EventsStack extends Stack {
       ).length,
     });
 
-    this.consumers = topology.consumers.map((spec) => {
-      const ids = schemaVersionIds(contractsOfConsumer(spec, topology.topics));
-      return new ConsumerFunction(this, `Consumer-${spec.name}`, {
-        spec,
-        stage: config.stage,
-        cluster,
-        bootstrapBrokers: this.bootstrapBrokers.brokers,
-        bootstrapBrokersMaxLength: brokersMaxLength,
-        kafkaAuth: features.kafkaClientAuth,
-        mappingFeatures: features.kafkaMapping,
-        registry: this.registry,
-        schemaVersionIds: ids.json,
-        schemaVersionIdsMaxLength: ids.maxLength,
-        vpc: network.vpc,
-        subnets: network.privateSubnets,
-        securityGroup: network.consumerSecurityGroup,
-        clusterSecurityGroups: [network.brokerSecurityGroup, network.mappingSecurityGroup],
-        pollers: config.consumers.pollers,
-        logLevel: config.observability.logLevel,
-        metricsNamespace: config.observability.metricsNamespace,
-        tracer: config.observability.tracer,
-        logRetention,
-        logKey,
-        logRemovalPolicy: removalPolicy,
-      });
-    });
-
-    const analyticsIds = schemaVersionIds(contractsOfAnalytics(topology.analytics, topology.topics));
-    this.analytics = new Analytics(this, 'Analytics', {
-      spec: topology.analytics,
+    /** What every Kafka-fed function gets but its spec, its security group and its schema ids. */
+    const kafkaConsumer = {
       stage: config.stage,
       cluster,
       bootstrapBrokers: this.bootstrapBrokers.brokers,
@@ -142,11 +114,8 @@ export class EventsStack extends Stack {
       kafkaAuth: features.kafkaClientAuth,
       mappingFeatures: features.kafkaMapping,
       registry: this.registry,
-      schemaVersionIds: analyticsIds.json,
-      schemaVersionIdsMaxLength: analyticsIds.maxLength,
       vpc: network.vpc,
       subnets: network.privateSubnets,
-      consumerSecurityGroup: network.consumerSecurityGroup,
       clusterSecurityGroups: [network.brokerSecurityGroup, network.mappingSecurityGroup],
       pollers: config.consumers.pollers,
       logLevel: config.observability.logLevel,
@@ -155,6 +124,26 @@ export class EventsStack extends Stack {
       logRetention,
       logKey,
       logRemovalPolicy: removalPolicy,
+    };
+
+    this.consumers = topology.consumers.map((spec) => {
+      const ids = schemaVersionIds(contractsOfConsumer(spec, topology.topics));
+      return new ConsumerFunction(this, `Consumer-${spec.name}`, {
+        ...kafkaConsumer,
+        spec,
+        schemaVersionIds: ids.json,
+        schemaVersionIdsMaxLength: ids.maxLength,
+        securityGroup: network.consumerSecurityGroup,
+      });
+    });
+
+    const analyticsIds = schemaVersionIds(contractsOfAnalytics(topology.analytics, topology.topics));
+    this.analytics = new Analytics(this, 'Analytics', {
+      ...kafkaConsumer,
+      spec: topology.analytics,
+      schemaVersionIds: analyticsIds.json,
+      schemaVersionIdsMaxLength: analyticsIds.maxLength,
+      consumerSecurityGroup: network.consumerSecurityGroup,
       removalPolicy,
       deletionProtection: config.tableDeletionProtection,
     });

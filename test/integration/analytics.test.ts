@@ -6,7 +6,7 @@
  * shared broker, counted on their own days, do not disturb it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describe, expect } from 'vitest';
 import { analyticsSourceSpec } from '../../core/analytics';
 import { mappingAsDeployed } from '../../core/mapping';
@@ -22,6 +22,7 @@ import type { AsyncHandler } from '../../local/lambda';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
 import { contractOfLocalSchemaVersionId } from '../../schemas/registry';
+import { type DayTotals, dayTotalsInTable } from '../support/analytics-table';
 import { kafkaTest } from '../support/fixtures';
 import { durableProducer, readUntil, testKafka, unique } from '../support/kafka-clients';
 import { startMoto } from '../support/python-tools';
@@ -47,38 +48,8 @@ const year = 2040 + Math.floor(Math.random() * 900);
 const DAY1 = `${year}-03-01`;
 const DAY2 = `${year}-03-02`;
 
-interface DayTotals {
-  counts: Record<string, number>;
-  revenue: Record<string, number>;
-  activeUsers: number;
-}
-
-/** The day's items read straight from the table (Query on `DAY#<day>`, every page). */
-async function dayTotals(day: string): Promise<DayTotals> {
-  const totals: DayTotals = { counts: {}, revenue: {}, activeUsers: 0 };
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `DAY#${day}` } },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const sk = item.sk?.S ?? '';
-      if (sk.startsWith('USER#')) totals.activeUsers++;
-      if (sk !== 'TOTALS') continue;
-      for (const [name, value] of Object.entries(item)) {
-        if (name.startsWith('count_')) totals.counts[name.slice(6)] = Number(value.N);
-        if (name.startsWith('revenue_')) totals.revenue[name.slice(8)] = Number(value.N);
-      }
-    }
-    start = page.LastEvaluatedKey as typeof start;
-  } while (start);
-  return totals;
-}
+/** The day's items read straight from the table. */
+const dayTotals = (day: string): Promise<DayTotals> => dayTotalsInTable(client, tableName, day);
 
 let serial = 0;
 function event<T extends EventType>(

@@ -8,7 +8,6 @@
  * events all occur on a day of their own ({@link runDay}), so that day's totals are this run's alone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { Kafka } from 'kafkajs';
 import { dayOf } from '../../core/analytics';
 import { decode } from '../../core/glue-wire-format';
@@ -16,6 +15,7 @@ import { analytics, consumers, dlqOf, topics } from '../../core/topology';
 import { analyticsClient } from '../../lambdas/analytics/store';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, DeadLetter, EventType } from '../../schemas/index';
+import { type DayTotals, dayTotalsInTable } from '../support/analytics-table';
 import { readUntil } from '../support/kafka-clients';
 
 /** The source event types of the run and the stream each is posted to. */
@@ -222,13 +222,6 @@ export interface AnalyticsStorage {
   readonly tableName: string;
 }
 
-/** A day's totals as the analytics consumer counts them (docs/analytics.md). */
-interface DayTotals {
-  counts: Record<string, number>;
-  revenue: Record<string, number>;
-  activeUsers: number;
-}
-
 /** What the accepted events of `sent` should add up to, per UTC day of their `occurredAt`. */
 function expectedTotals(sent: readonly Sent[], accepted: ReadonlySet<string>): Map<string, DayTotals> {
   const days = new Map<string, DayTotals>();
@@ -256,37 +249,6 @@ function expectedTotals(sent: readonly Sent[], accepted: ReadonlySet<string>): M
     }
   }
   return days;
-}
-
-/** The day's items read straight from the table: its totals item and its `USER#` items (every page). */
-async function countedTotals(
-  client: Awaited<ReturnType<typeof analyticsClient>>,
-  tableName: string,
-  day: string,
-): Promise<DayTotals> {
-  const totals: DayTotals = { counts: {}, revenue: {}, activeUsers: 0 };
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `DAY#${day}` } },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const sk = item.sk?.S ?? '';
-      if (sk.startsWith('USER#')) totals.activeUsers++;
-      if (sk !== 'TOTALS') continue;
-      for (const [name, value] of Object.entries(item)) {
-        if (name.startsWith('count_')) totals.counts[name.slice('count_'.length)] = Number(value.N);
-        if (name.startsWith('revenue_')) totals.revenue[name.slice('revenue_'.length)] = Number(value.N);
-      }
-    }
-    start = page.LastEvaluatedKey as typeof start;
-  } while (start);
-  return totals;
 }
 
 /**
@@ -334,7 +296,7 @@ export async function analyticsTotals(
   const client = await analyticsClient({ ...process.env, DYNAMODB_ENDPOINT: storage.endpoint });
   const counted: Record<string, DayTotals> = {};
   try {
-    for (const day of expected.keys()) counted[day] = await countedTotals(client, storage.tableName, day);
+    for (const day of expected.keys()) counted[day] = await dayTotalsInTable(client, storage.tableName, day);
   } finally {
     client.destroy();
   }

@@ -19,7 +19,7 @@ export { FILLED_BY_ENDPOINT } from './limits';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** A contract schema as an OpenAPI 3.0 schema object. */
-export function toOpenApiSchema(schema: unknown): Json {
+function toOpenApiSchema(schema: unknown): Json {
   if (Array.isArray(schema)) return schema.map(toOpenApiSchema);
   if (typeof schema !== 'object' || schema === null) return schema as Json;
   const out: Record<string, Json> = {};

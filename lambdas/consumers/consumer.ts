@@ -8,15 +8,16 @@
  * 2. Validate against the contract named by `eventType`; the topic must carry that type.
  * 3. Derive the events of core/topology.ts's flow, each with `causationId` = the source `eventId`, the
  *    source `correlationId`, and an `eventId` computed from the source `eventId`, its topic and the
- *    rule, so a retried batch or a duplicated source record writes the same ids and downstream
- *    consumers can drop duplicates.
+ *    rule, so a retried batch or a duplicated source record writes the same ids and a downstream
+ *    consumer can drop duplicates.
  *
  * A record that can never succeed (no value, bad framing, unknown schema, invalid JSON, contract
  * violation, a type the topic does not carry) is written to `<topic>.dlq` as a dead letter and the
  * batch goes on. Its condition is always `RecordRejected`, the project's own: AWS's condition names
  * (`DESERIALIZATION_ERROR`, `SCHEMA_NOT_FOUND`, `RetriesExhausted`...) mean that the event-source
- * mapping gave up on a record, so the handler does not reuse them; `errorInfo.errorType` says why. Derived events and dead letters of the whole batch are written together and awaited;
- * if that write fails, each partition that had something to write is reported from its lowest such
+ * mapping gave up on a record, so the handler does not reuse them; `errorInfo.errorType` says why.
+ * Derived events and dead letters of the whole batch are written together and awaited; if that
+ * write fails, each partition that had something to write is reported from its lowest such
  * offset in the partial batch response, so Lambda retries only those records and the ones after them
  * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
  */
@@ -118,8 +119,9 @@ export function deriveEvents(
     const event = {
       // The source event, its topic and the rule, not its offset: a retried batch, a re-driven dead
       // letter and a source event written twice (a client retrying after a 503 or a broker failover)
-      // all give the same derived ids, so a downstream consumer can drop duplicates by eventId (none
-      // in this project does: a duplicated source event is derived, and written, again).
+      // all give the same derived ids, so a downstream consumer can drop duplicates by eventId (no
+      // deriving consumer does: a duplicated source event is derived, and written, again; the
+      // analytics consumer counts each eventId once).
       eventId: uuidV5(
         DERIVED_EVENT_NAMESPACE,
         `${source.eventId}/${record.raw.topic}/${d.eventType}/${index}`,

@@ -3,10 +3,12 @@
  * event-source mapping per consumer of the topology, the producer API, the dashboard and the alarms,
  * and the IAM each function gets. Bundling is skipped: these tests read templates, not bundles.
  */
-import { existsSync, readFileSync } from 'node:fs';
+
+import { readFileSync } from 'node:fs';
 import { App, Lazy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { buildOpenApiDocument } from '../../core/api/openapi';
 import {
   analytics,
   type ConsumerSpec,
@@ -408,28 +410,22 @@ describe('producer API', () => {
 
   // The OpenAPI document gives each stream its own path (so each lists the event types its stream
   // accepts); API Gateway serves them all through the {stream} path parameter.
-  const openApiModule = new URL('../../core/api/openapi.ts', import.meta.url);
-  it.skipIf(!existsSync(openApiModule))(
-    'serves exactly the routes of the OpenAPI document, one per stream',
-    async () => {
-      const { buildOpenApiDocument } = (await import(openApiModule.href)) as {
-        buildOpenApiDocument: () => { paths: Record<string, Record<string, unknown>> };
-      };
-      const documented = Object.entries(buildOpenApiDocument().paths)
-        .flatMap(([path, operations]) =>
-          Object.keys(operations)
-            .filter((k) => ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'].includes(k))
-            .map((method) => `${method.toUpperCase()} ${path}`),
-        )
-        .sort();
-      const served = routes(dev)
-        .flatMap((route) =>
-          route.includes('{stream}') ? streams.map((s) => route.replace('{stream}', s.name)) : [route],
-        )
-        .sort();
-      expect(served).toEqual(documented);
-    },
-  );
+  it('serves exactly the routes of the OpenAPI document, one per stream', () => {
+    const { paths } = buildOpenApiDocument() as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(paths)
+      .flatMap(([path, operations]) =>
+        Object.keys(operations)
+          .filter((k) => ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'].includes(k))
+          .map((method) => `${method.toUpperCase()} ${path}`),
+      )
+      .sort();
+    const served = routes(dev)
+      .flatMap((route) =>
+        route.includes('{stream}') ? streams.map((s) => route.replace('{stream}', s.name)) : [route],
+      )
+      .sort();
+    expect(served).toEqual(documented);
+  });
 
   it('answers the requests it refuses itself in the producer’s error shape', () => {
     for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {

@@ -94,3 +94,27 @@ export const TARGET_FEATURES: Readonly<Record<Target, TargetFeatures>> = {
     },
   },
 };
+
+/** The instruction set the functions are built and deployed for (AWS::Lambda::Function Architectures). */
+export type FunctionArchitecture = 'arm64' | 'x86_64';
+
+/**
+ * The functions' architecture on a target. On AWS, arm64 (Graviton). On LocalStack, the host's:
+ * LocalStack runs each function in a container of the function's architecture and, without an
+ * emulator on the host, a function of the other architecture does not start unless LocalStack runs
+ * with `LAMBDA_IGNORE_ARCHITECTURE=1` (https://docs.localstack.cloud/aws/services/lambda/, "Architectures";
+ * https://docs.localstack.cloud/aws/capabilities/config/configuration/, LAMBDA_IGNORE_ARCHITECTURE).
+ * The bundles are plain JavaScript, so building for the host costs nothing and needs no setting.
+ * `override` is the `-c lambdaArchitecture=...` context value, for a Docker host whose architecture
+ * is not the machine running `cdk`.
+ * @public
+ */
+export function functionArchitecture(
+  target: Target,
+  hostArch: string = process.arch,
+  override?: FunctionArchitecture,
+): FunctionArchitecture {
+  if (override) return override;
+  if (target === 'aws') return 'arm64';
+  return hostArch === 'arm64' ? 'arm64' : 'x86_64';
+}

@@ -43,7 +43,7 @@
  *   CloudFormation.
  */
 
-import { functionArchitecture, type FunctionArchitecture } from '../../lib/target';
+import { type FunctionArchitecture, functionArchitecture } from '../../lib/target';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -160,7 +160,8 @@ export function normalizeArch(machine: string): FunctionArchitecture | string {
 
 /** What `docker info --format json` says ([DOCKER]). */
 export function parseDockerInfo(answer: DockerInfoAnswer): DockerFacts {
-  if (answer.kind === 'not-installed') return { reachable: false, error: 'the docker command is not installed' };
+  if (answer.kind === 'not-installed')
+    return { reachable: false, error: 'the docker command is not installed' };
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(answer.stdout) as Record<string, unknown>;
@@ -282,7 +283,12 @@ export function checkEdition(ls: LocalStackFacts): CheckResult | undefined {
     'are paid features. Start the pro image with LOCALSTACK_AUTH_TOKEN set (`docker compose down && docker compose ' +
     'up -d`), and look for the licence activation line in `docker compose logs localstack`.';
   if (edition === 'community')
-    return { name, status: 'fail', detail: 'community edition: no MSK, Glue or Kafka event-source mappings', fix };
+    return {
+      name,
+      status: 'fail',
+      detail: 'community edition: no MSK, Glue or Kafka event-source mappings',
+      fix,
+    };
   if (ls.info?.is_license_activated === false)
     return { name, status: 'fail', detail: `${edition}, but the licence is not activated`, fix };
   if (edition === 'unknown' && ls.info?.is_license_activated === undefined)
@@ -344,7 +350,10 @@ export function checkServices(ls: LocalStackFacts, required: readonly string[]):
   const disabled = required.filter((s) => states[s] === 'disabled');
   const errored = required.filter((s) => states[s] === 'error');
   const other = required.filter(
-    (s) => states[s] !== undefined && !GOOD_STATES.has(states[s] as string) && !BAD_STATES.has(states[s] as string),
+    (s) =>
+      states[s] !== undefined &&
+      !GOOD_STATES.has(states[s] as string) &&
+      !BAD_STATES.has(states[s] as string),
   );
   const problems: string[] = [];
   const fixes: string[] = [];
@@ -384,16 +393,19 @@ export function checkServices(ls: LocalStackFacts, required: readonly string[]):
       detail: other.map((s) => `${s} ${states[s]}`).join(', '),
       fix: 'Wait until LocalStack has finished starting (or stopping) them, then run the doctor again.',
     };
-  return { name, status: 'ok', detail: `all ${required.length} needed are available: ${required.join(', ')}` };
+  return {
+    name,
+    status: 'ok',
+    detail: `all ${required.length} needed are available: ${required.join(', ')}`,
+  };
 }
 
 /** The image tag docker-compose.yml gives LocalStack (`image: localstack/<name>[:<tag>][@digest]`). */
-export function pinnedImage(
-  compose: string,
-): { image: string; tag: string; digest?: string } | undefined {
-  const match = /^\s*image:\s*["']?(localstack\/[\w.-]+)(?::([\w.-]+))?(@sha256:[0-9a-f]{64})?["']?\s*(#.*)?$/m.exec(
-    compose,
-  );
+export function pinnedImage(compose: string): { image: string; tag: string; digest?: string } | undefined {
+  const match =
+    /^\s*image:\s*["']?(localstack\/[\w.-]+)(?::([\w.-]+))?(@sha256:[0-9a-f]{64})?["']?\s*(#.*)?$/m.exec(
+      compose,
+    );
   if (!match) return undefined;
   return { image: match[1] as string, tag: match[2] ?? 'latest', digest: match[3]?.slice(1) };
 }
@@ -460,7 +472,11 @@ export function checkVersion(ls: LocalStackFacts, compose: string | undefined): 
       detail: `running ${running}, newer than the ${pin.tag} docker-compose.yml pins (not the pinned image?)`,
       fix: 'Either run the pinned image (`docker compose up -d` from this repository) or move the pin to this version.',
     };
-  return { name, status: 'ok', detail: `running ${running}, the version docker-compose.yml pins (${pin.tag})` };
+  return {
+    name,
+    status: 'ok',
+    detail: `running ${running}, the version docker-compose.yml pins (${pin.tag})`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -571,13 +587,15 @@ export function checkPorts(localstackUp: boolean, taken: readonly number[]): Che
 async function readLocalStack(io: DoctorIo, endpoint: string): Promise<LocalStackFacts> {
   const read = async (base: string) => {
     const health = await io.getJson(`${base}/_localstack/health`);
-    if (health.kind === 'unreachable') return { error: `${health.code} ${health.message}`.trim(), code: health.code };
+    if (health.kind === 'unreachable')
+      return { error: `${health.code} ${health.message}`.trim(), code: health.code };
     if (health.status !== 200 || typeof health.body !== 'object' || health.body === null)
       return { error: `HTTP ${health.status}, not LocalStack's health answer`, code: 'HTTP' };
     const info = await io.getJson(`${base}/_localstack/info`);
     return {
       health: health.body as LocalStackFacts['health'],
-      info: info.kind === 'answer' && info.status === 200 ? (info.body as LocalStackFacts['info']) : undefined,
+      info:
+        info.kind === 'answer' && info.status === 200 ? (info.body as LocalStackFacts['info']) : undefined,
     };
   };
   const first = await read(endpoint);
@@ -648,7 +666,8 @@ export function formatReport(report: DoctorReport): string[] {
   const lines: string[] = [];
   for (const check of report.checks) {
     lines.push(`${MARK[check.status]} ${check.name}: ${check.detail}`);
-    if (check.fix && check.status !== 'ok') for (const line of check.fix.split('\n')) lines.push(`    fix: ${line}`);
+    if (check.fix && check.status !== 'ok')
+      for (const line of check.fix.split('\n')) lines.push(`    fix: ${line}`);
   }
   const count = (s: CheckStatus) => report.checks.filter((c) => c.status === s).length;
   lines.push('');
@@ -680,7 +699,9 @@ export async function synthesizedResourceTypes(context: Readonly<Record<string, 
   );
   const types = new Set<string>();
   for (const stack of app.synth().stacks)
-    for (const resource of Object.values((stack.template.Resources ?? {}) as Record<string, { Type: string }>))
+    for (const resource of Object.values(
+      (stack.template.Resources ?? {}) as Record<string, { Type: string }>,
+    ))
       types.add(resource.Type);
   return [...types].sort();
 }
@@ -742,7 +763,8 @@ async function main(): Promise<void> {
         .split('\n')
         .filter(Boolean);
       if (ids.length !== 1) return undefined;
-      const env = (await run('docker', ['inspect', '--format', '{{json .Config.Env}}', ids[0] as string])).stdout;
+      const env = (await run('docker', ['inspect', '--format', '{{json .Config.Env}}', ids[0] as string]))
+        .stdout;
       try {
         const line = (JSON.parse(env) as string[]).find((v) => v.startsWith('LAMBDA_IGNORE_ARCHITECTURE='));
         // Absent from the container's environment: LocalStack's default, off.

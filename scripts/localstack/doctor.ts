@@ -265,10 +265,15 @@ export function checkLocalStackUp(ls: LocalStackFacts): CheckResult {
       name,
       status: 'warn',
       detail: `up (${version}) on 127.0.0.1, but localhost.localstack.cloud does not resolve here`,
+      // LocalStack's own CLI falls back the same way ("Could not resolve localhost.localstack.cloud, falling
+      // back to 127.0.0.1", github.com/localstack/lstk internal/endpoint ResolveHost); the name and all its
+      // subdomains resolve to 127.0.0.1 (https://docs.localstack.cloud/aws/tooling/dns-server/).
       fix:
         'The smoke run calls the API at <id>.execute-api.localhost.localstack.cloud, which must resolve to ' +
-        '127.0.0.1: allow it in your DNS resolver (some routers block answers pointing at 127.0.0.1, "DNS ' +
-        'rebind protection") or add the names to /etc/hosts.',
+        '127.0.0.1: allow answers pointing at 127.0.0.1 in your DNS resolver (routers with "DNS rebind ' +
+        'protection" drop them), or use LocalStack’s DNS server on this machine ' +
+        '(https://docs.localstack.cloud/aws/tooling/dns-server/, "System DNS configuration"). An /etc/hosts ' +
+        'line maps localhost.localstack.cloud but not the API’s subdomains.',
     };
   return { name, status: 'ok', detail: `up at ${ls.endpoint} (${version})` };
 }
@@ -605,6 +610,10 @@ async function readLocalStack(io: DoctorIo, endpoint: string): Promise<LocalStac
     const fallback = `${url.protocol}//127.0.0.1:${url.port || '4566'}`;
     const second = await read(fallback);
     if ('health' in second) return { endpoint: fallback, ...second, dnsFallback: true };
+    return {
+      endpoint,
+      error: `${first.error}; and ${fallback} does not answer either (${second.error})`,
+    };
   }
   return { endpoint, error: first.error };
 }

@@ -424,6 +424,12 @@ describe('localstack:doctor, against recorded answers', () => {
     expect(check(fallback, 'LocalStack').status).toBe('warn');
     expect(check(fallback, 'LocalStack').fix).toContain('DNS');
     expect(check(fallback, 'LocalStack services').status).toBe('ok');
+
+    const neither = await doctor({ unresolvable: ['localhost.localstack.cloud'], health: refused });
+    expect(check(neither, 'LocalStack').detail).toBe(
+      'no answer from http://localhost.localstack.cloud:4566/_localstack/health: ENOTFOUND getaddrinfo ENOTFOUND ' +
+        'localhost.localstack.cloud; and http://127.0.0.1:4566 does not answer either (ECONNREFUSED connect ECONNREFUSED)',
+    );
   });
 
   it('reports a missing cdklocal and an unsupported Node', async () => {

@@ -77,6 +77,7 @@ export interface LogEvent {
 
 /** What the smoke run reads of a StackEvent. */
 export interface StackEvent {
+  readonly StackName?: string;
   readonly Timestamp?: Date | string;
   readonly LogicalResourceId?: string;
   readonly ResourceType?: string;

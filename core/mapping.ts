@@ -67,7 +67,9 @@ export interface DeployedMapping {
   readonly onFailureTopic: string | undefined;
   /**
    * Filters on the record value. Only where the schema-registry integration delivers values as JSON:
-   * on Glue-framed values a pattern on a JSON field matches nothing and would drop every record.
+   * on Glue-framed values a pattern on a JSON field matches nothing and would drop every record. The
+   * producers frame every value, with Glue's schema version ids or, on a target without a Glue
+   * registry, the contract files' ids, so without the integration the values are framed either way.
    */
   readonly filters: EventSourceMappingSettings['filters'];
   readonly provisionedPollers: EventSourceMappingSettings['provisionedPollers'] | undefined;

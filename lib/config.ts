@@ -8,7 +8,14 @@
  */
 
 import { DEFAULT_METRICS_NAMESPACE } from '../core/metrics';
-import { TARGET_FEATURES, TARGETS, type Target, type TargetFeatures } from './target';
+import {
+  type FunctionArchitecture,
+  functionArchitecture,
+  TARGET_FEATURES,
+  TARGETS,
+  type Target,
+  type TargetFeatures,
+} from './target';
 
 /** Sizing and safety defaults: `dev` is small and cheap, `prod` is sized and guarded for production. */
 export type Profile = 'dev' | 'prod';
@@ -132,8 +139,16 @@ export interface ObservabilityConfig {
 export interface DeploymentConfig {
   /** Where it is deployed: AWS, or the LocalStack emulator (`-c target=localstack`). @default 'aws' */
   readonly target: Target;
-  /** What the target implements (lib/target.ts); the stacks read this, never the target's name. */
+  /**
+   * What the target implements (lib/target.ts); the stacks read this, never the target's name.
+   * `-c localstackGlue=true` turns `glueSchemaRegistry` on for LocalStack.
+   */
   readonly features: TargetFeatures;
+  /**
+   * The functions' instruction set: arm64 on AWS, the host's on LocalStack (`functionArchitecture`,
+   * lib/target.ts), or `-c lambdaArchitecture=arm64|x86_64`.
+   */
+  readonly functionArchitecture: FunctionArchitecture;
   /** Name prefix of every stack and resource, e.g. `dev`. */
   readonly stage: string;
   /** Which defaults apply. */
@@ -177,6 +192,8 @@ export type ContextReader = (key: string) => unknown;
 /** Every context key the app reads, with what it sets. docs/deploy.md ("Configuration") documents each one. */
 export const CONTEXT_KEYS = [
   'target',
+  'lambdaArchitecture',
+  'localstackGlue',
   'stage',
   'profile',
   'registryName',
@@ -467,6 +484,16 @@ export function loadConfig(
   const problems = read.problems;
 
   const target = read.oneOf<Target>('target', 'aws', TARGETS);
+  const architectureOverride =
+    read.raw('lambdaArchitecture') === undefined
+      ? undefined
+      : read.oneOf<FunctionArchitecture>('lambdaArchitecture', 'arm64', ['arm64', 'x86_64']);
+  const localstackGlue = read.boolean('localstackGlue', false);
+  if (localstackGlue && target !== 'localstack')
+    problems.push(`localstackGlue is only used with target=localstack, not target=${target}`);
+  const features: TargetFeatures = localstackGlue
+    ? { ...TARGET_FEATURES[target], glueSchemaRegistry: true }
+    : TARGET_FEATURES[target];
 
   const stage = String(read.raw('stage') ?? 'dev');
   if (!STAGE.test(stage))
@@ -483,7 +510,15 @@ export function loadConfig(
       `unknown stage "${stage}": use dev or prod, or name the defaults a custom stage takes with -c profile=dev|prod`,
     );
   }
-  const defaults = PROFILE_DEFAULTS[profile];
+  // A disposable target (LocalStack) destroys and unprotects by default whatever the profile.
+  const defaults = features.disposable
+    ? {
+        ...PROFILE_DEFAULTS[profile],
+        destroyOnRemoval: true,
+        terminationProtection: false,
+        tableDeletionProtection: false,
+      }
+    : PROFILE_DEFAULTS[profile];
 
   const registryName = read.string(
     'registryName',
@@ -594,7 +629,8 @@ export function loadConfig(
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     target,
-    features: TARGET_FEATURES[target],
+    features,
+    functionArchitecture: functionArchitecture(target, process.arch, architectureOverride),
     stage,
     profile,
     env: { account, region },

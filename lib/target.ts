@@ -28,9 +28,21 @@
  *   DestinationConfig.OnFailure, MetricsConfig and ProvisionedPollerConfig not implemented;
  *   MaximumRetryAttempts, MaximumRecordAgeInSeconds and BisectBatchOnFunctionError not available for
  *   Kafka; SchemaRegistryConfig and LoggingConfig not listed.
- * - [MSK] https://docs.localstack.cloud/aws/services/msk/: LocalStack starts a Kafka broker per
- *   cluster and returns its address as `BootstrapBrokerString` (GetBootstrapBrokers); it has no IAM
- *   (SASL) listener.
+ * - [MSK] https://docs.localstack.cloud/aws/services/msk/ (localstack/localstack-docs
+ *   `src/content/docs/aws/services/msk.mdx`): LocalStack starts a Kafka broker per cluster and returns
+ *   its address as `BootstrapBrokerString` (GetBootstrapBrokers), e.g. `"localhost:4511"`; it has no IAM
+ *   (SASL) listener. Its examples create the cluster with `--kafka-version "2.8.0"`, answer one broker
+ *   address whatever `--number-of-broker-nodes` says, and create topics with `--replication-factor 1`;
+ *   localstack/localstack issues #10066 and #12056 report that LocalStack runs Kafka 2.8.0 whatever
+ *   `--kafka-version` asks for.
+ * - [DNS] https://docs.localstack.cloud/aws/tooling/dns-server/: LocalStack's DNS server "resolves
+ *   localhost.localstack.cloud to the LocalStack container", and "this configuration happens
+ *   automatically for containers created by LocalStack, including compute resources such as Lambda";
+ *   https://docs.localstack.cloud/aws/capabilities/networking/accessing-endpoint-url ("From a container
+ *   LocalStack created"). In a function's container `localhost` is the container itself
+ *   (localstack/localstack#4544, "ECONNREFUSED when connecting to MSK cluster from Lambda").
+ * - [GLUE] https://docs.localstack.cloud/aws/services/glue/ ("Schema Registry"): "Currently, LocalStack
+ *   supports the AVRO dataformat for the Glue Schema Registry"; the contracts are JSON Schema.
  */
 
 import { ALL_MAPPING_FEATURES, type KafkaMappingFeatures } from '../core/mapping';
@@ -60,6 +72,24 @@ export interface TargetFeatures {
   readonly vpcFlowLog: boolean;
   /** The CloudWatch dashboard (AWS::CloudWatch::Dashboard); the alarms are kept either way. */
   readonly dashboard: boolean;
+  /**
+   * The Glue Schema Registry with the contracts as JSON Schema (AWS::Glue::Registry/Schema), whose
+   * schema version ids the functions get. Without it no registry is created and the functions get the
+   * ids derived from the contract files (schemas/registry.ts), as `npm start` uses without an endpoint.
+   */
+  readonly glueSchemaRegistry: boolean;
+  /**
+   * The host name under which the functions reach the brokers, in place of the host of every broker
+   * GetBootstrapBrokers answers (ports kept); undefined: the brokers as answered.
+   */
+  readonly brokerHostForFunctions: string | undefined;
+  /** Brokers the target runs whatever the cluster asks for (topic replication must fit); undefined: as asked. */
+  readonly brokersRun: number | undefined;
+  /**
+   * Stateful resources are disposable by default: `destroyOnRemoval` defaults to true and table
+   * deletion protection and stack termination protection to false, whatever the profile.
+   */
+  readonly disposable: boolean;
   readonly kafkaMapping: KafkaMappingFeatures;
 }
 
@@ -70,6 +100,10 @@ export const TARGET_FEATURES: Readonly<Record<Target, TargetFeatures>> = {
     mskConfiguration: true,
     vpcFlowLog: true,
     dashboard: true,
+    glueSchemaRegistry: true,
+    brokerHostForFunctions: undefined,
+    brokersRun: undefined,
+    disposable: false,
     kafkaMapping: ALL_MAPPING_FEATURES,
   },
   localstack: {
@@ -81,6 +115,17 @@ export const TARGET_FEATURES: Readonly<Record<Target, TargetFeatures>> = {
     mskConfiguration: false,
     vpcFlowLog: false,
     dashboard: false,
+    // [GLUE] Its schema registry supports AVRO only; `-c localstackGlue=true` turns it on for a
+    // LocalStack that takes JSON Schema (lib/config.ts).
+    glueSchemaRegistry: false,
+    // [MSK] [DNS] GetBootstrapBrokers answers `localhost:<port>`, which inside a function's container
+    // is the container itself; `localhost.localstack.cloud` is LocalStack from every container it starts.
+    brokerHostForFunctions: 'localhost.localstack.cloud',
+    // [MSK] One Kafka 2.8.0 broker, whatever the cluster asks for.
+    brokersRun: 1,
+    // A local emulator's state is for one run: a retained, named log group or registry left behind by
+    // a failed first deployment would make the next one fail with "already exists".
+    disposable: true,
     // [ESM] What LocalStack's Kafka event-source mappings do not implement. Dead letters then come
     // from the handlers only (poison records); see docs/localstack.md ("What differs from AWS") for what that changes.
     kafkaMapping: {

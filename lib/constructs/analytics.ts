@@ -142,6 +142,7 @@ export class Analytics extends Construct {
       logLevel: props.logLevel,
       metricsNamespace: props.metricsNamespace,
       tracer: props.tracer,
+      architecture: props.architecture,
       logRetention: props.logRetention,
       logKey: props.logKey,
       logRemovalPolicy: props.logRemovalPolicy,

@@ -12,8 +12,15 @@
  * resource type in the Service Authorization Reference
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonmanagedstreamingforapachekafka.html),
  * so it is granted on `*`, the only resource IAM matches it against; the call names the cluster.
+ *
+ * Where the brokers' host as answered is not the one the functions reach them under (LocalStack:
+ * `localhost:<port>`, which in a function's container is the container itself; lib/target.ts,
+ * `brokerHostForFunctions`), {@link BootstrapBrokers.brokers} is the answer with the host of each of
+ * the target's brokers replaced and its port kept, rewritten at deploy time with `Fn::Split`,
+ * `Fn::Select` and `Fn::Join`
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-split.html).
  */
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Fn, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -48,11 +55,37 @@ export interface BootstrapBrokersProps {
   readonly logRemovalPolicy?: RemovalPolicy;
   /** Customer-managed key of the log group (lib/constructs/log-key.ts). */
   readonly logKey?: IKey;
+  /**
+   * The host under which the functions reach the brokers, in place of the answered host of each
+   * broker (ports kept). @default the brokers as answered
+   */
+  readonly hostForFunctions?: string;
+  /** Brokers in the answer, when the host is replaced (the first ones are kept). @default 1 */
+  readonly brokersAnswered?: number;
+}
+
+/**
+ * `host:port,...` with the host of each of the first `count` brokers of `brokers` (a deploy-time
+ * `host:port,host:port` value) replaced by `host`, ports kept. A bootstrap list needs one reachable
+ * broker: the client learns the others from the cluster's metadata.
+ */
+function withBrokerHost(brokers: string, host: string, count = 1): string {
+  return Fn.join(
+    ',',
+    Array.from({ length: count }, (_, i) =>
+      Fn.join(':', [host, Fn.select(1, Fn.split(':', Fn.select(i, Fn.split(',', brokers))))]),
+    ),
+  );
 }
 
 export class BootstrapBrokers extends Construct {
-  /** `host:port,host:port,...` of the listener (a deploy-time value), e.g. `host:9098,...` for IAM. */
+  /**
+   * `host:port,host:port,...` of the listener as the functions reach it (a deploy-time value), e.g.
+   * `host:9098,...` for IAM: the answer, or the answer with {@link BootstrapBrokersProps.hostForFunctions}.
+   */
   readonly brokers: string;
+  /** The listener's `host:port,...` as GetBootstrapBrokers answers it. */
+  readonly answered: string;
   readonly resource: AwsCustomResource;
 
   constructor(scope: Construct, id: string, props: BootstrapBrokersProps) {
@@ -97,7 +130,11 @@ export class BootstrapBrokers extends Construct {
       timeout: Duration.minutes(2),
       installLatestAwsSdk: false,
     });
-    this.brokers = this.resource.getResponseField(field);
+    this.answered = this.resource.getResponseField(field);
+    this.brokers =
+      props.hostForFunctions === undefined
+        ? this.answered
+        : withBrokerHost(this.answered, props.hostForFunctions, props.brokersAnswered);
 
     acknowledge(
       this.resource,

@@ -35,7 +35,12 @@ import { Construct } from 'constructs';
 import { FUNCTION_ENV, kafkaEnvironment } from '../../core/env';
 import { type ConsumerSpec, topicsWrittenBy } from '../../core/topology';
 import type { LogLevel } from '../config';
-import { type KafkaClientAuth, type KafkaMappingFeatures, TARGET_FEATURES } from '../target';
+import {
+  type FunctionArchitecture,
+  type KafkaClientAuth,
+  type KafkaMappingFeatures,
+  TARGET_FEATURES,
+} from '../target';
 import { EventFunction } from './event-function';
 import {
   type KafkaClusterRef,
@@ -59,8 +64,12 @@ export interface KafkaConsumerProps {
   readonly mappingFeatures?: KafkaMappingFeatures;
   /** Upper bound of the length of {@link bootstrapBrokers}, for the environment size check. */
   readonly bootstrapBrokersMaxLength: number;
-  readonly registry: SchemaRegistry;
-  /** `SCHEMA_VERSION_IDS`: JSON of contract name to Glue schema version id (a deploy-time value). */
+  /** The Glue registry of the contracts; a target without Glue has none. */
+  readonly registry: SchemaRegistry | undefined;
+  /**
+   * `SCHEMA_VERSION_IDS`: JSON of contract name to schema version id (Glue's, a deploy-time value, or
+   * the contract files' without a registry).
+   */
   readonly schemaVersionIds: string;
   /** Upper bound of the length of {@link schemaVersionIds}. */
   readonly schemaVersionIdsMaxLength: number;
@@ -78,6 +87,8 @@ export interface KafkaConsumerProps {
   /** Encrypts the log groups (lib/constructs/log-key.ts). @default CloudWatch Logs' own encryption */
   readonly logKey?: IKey;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** The instruction set (lib/target.ts `functionArchitecture`). @default 'arm64' */
+  readonly architecture?: FunctionArchitecture;
 }
 
 export interface ConsumerFunctionProps extends KafkaConsumerProps {
@@ -119,6 +130,7 @@ export class ConsumerFunction extends Construct {
       logLevel: props.logLevel,
       metricsNamespace: props.metricsNamespace,
       tracer: props.tracer,
+      architecture: props.architecture,
       environment: kafkaEnvironment({
         brokers: props.bootstrapBrokers,
         auth: props.kafkaAuth ?? 'iam',

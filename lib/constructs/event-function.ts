@@ -1,6 +1,6 @@
 /**
  * A function of this system, built the same way for the producer and every consumer: Node.js 24 on
- * arm64, a minified esbuild bundle (local esbuild, never Docker; settings in lib/bundling.ts) with
+ * arm64 (or the deployment target's architecture, lib/target.ts), a minified esbuild bundle (local esbuild, never Docker; settings in lib/bundling.ts) with
  * source maps, in the VPC, X-Ray
  * tracing, Powertools configuration in the environment, its own log group with a retention, and its
  * own execution role whose only policy is the inline one this construct writes: every statement is
@@ -23,6 +23,7 @@ import { type ILogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-lo
 import { Construct } from 'constructs';
 import { functionBundling } from '../bundling';
 import type { LogLevel } from '../config';
+import type { FunctionArchitecture } from '../target';
 import { acknowledge, acknowledgeWildcardResource } from './nag';
 
 /** The repository root, where package-lock.json and the handler sources are. */
@@ -64,6 +65,8 @@ export interface EventFunctionProps {
    * tracing records every invocation either way. @default false
    */
   readonly tracer?: boolean;
+  /** The instruction set (lib/target.ts `functionArchitecture`). @default 'arm64' */
+  readonly architecture?: FunctionArchitecture;
   /** Further environment variables. */
   readonly environment: Readonly<Record<string, string>>;
   /**
@@ -239,7 +242,7 @@ export class EventFunction extends Construct {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
+      architecture: props.architecture === 'x86_64' ? Architecture.X86_64 : Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,

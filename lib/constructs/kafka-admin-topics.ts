@@ -42,7 +42,7 @@ import type { TopicSpec } from '../../core/topology';
 export { topicSettings } from '../../core/topic-resource';
 
 import type { LogLevel } from '../config';
-import type { KafkaClientAuth } from '../target';
+import type { FunctionArchitecture, KafkaClientAuth } from '../target';
 import { BootstrapBrokers } from './bootstrap-brokers';
 import { EventFunction, writeOwnLogs } from './event-function';
 import type { KafkaClusterRef } from './kafka-access';
@@ -58,6 +58,10 @@ export interface KafkaAdminTopicsProps {
   /** The cluster's client authentication: which listener, and how the admin client connects. */
   readonly clientAuthentication: KafkaClientAuth;
   readonly topics: readonly TopicSpec[];
+  /** The host the handler reaches the brokers under, in place of the answered one (BootstrapBrokers). */
+  readonly brokerHostForFunctions?: string;
+  /** Brokers in the GetBootstrapBrokers answer whose host is replaced. @default 1 */
+  readonly brokersAnswered?: number;
   readonly vpc: IVpc;
   readonly subnets: SubnetSelection;
   /** The brokers' security group, which admits the function's on `brokerPort`. */
@@ -71,6 +75,8 @@ export interface KafkaAdminTopicsProps {
   readonly logKey?: IKey;
   /** @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** The instruction set (lib/target.ts `functionArchitecture`). @default 'arm64' */
+  readonly architecture?: FunctionArchitecture;
   /** What happens to the topics when the stack is deleted. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -94,6 +100,8 @@ export class KafkaAdminTopics extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
       logKey: props.logKey,
+      hostForFunctions: props.brokerHostForFunctions,
+      brokersAnswered: props.brokersAnswered,
     });
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
@@ -155,6 +163,7 @@ export class KafkaAdminTopics extends Construct {
       logRetention: props.logRetention,
       logKey: props.logKey,
       logRemovalPolicy: props.logRemovalPolicy,
+      architecture: props.architecture,
       noDeadLetterQueueReason:
         "The provider framework's function invokes this handler synchronously (RequestResponse) and answers " +
         'CloudFormation with its result or error: a failure fails the deployment with its reason, and a ' +

@@ -60,9 +60,14 @@ const registrySchemasArn = (scope: Construct, registry: SchemaRegistry) =>
 
 /**
  * What the mapping's Glue validation reads (https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html):
- * the registry, and the versions of its schemas, looked up by id.
+ * the registry, and the versions of its schemas, looked up by id. None without a registry (a target
+ * without Glue, lib/target.ts).
  */
-export function registryReadStatements(scope: Construct, registry: SchemaRegistry): PolicyStatement[] {
+export function registryReadStatements(
+  scope: Construct,
+  registry: SchemaRegistry | undefined,
+): PolicyStatement[] {
+  if (!registry) return [];
   return [
     new PolicyStatement({
       sid: 'GlueReadRegistry',
@@ -78,7 +83,8 @@ export function registryReadStatements(scope: Construct, registry: SchemaRegistr
 }
 
 /** Acknowledges, on `role`, the schema wildcard of {@link registryReadStatements}. */
-export function acknowledgeRegistrySchemas(role: IRole, registry: SchemaRegistry): void {
+export function acknowledgeRegistrySchemas(role: IRole, registry: SchemaRegistry | undefined): void {
+  if (!registry) return;
   acknowledgeWildcardResource(
     role,
     registrySchemasArn(role, registry),
@@ -97,7 +103,8 @@ export interface KafkaMappingProps {
   readonly features: KafkaMappingFeatures;
   /** Provisioned pollers. @default the mapping's */
   readonly pollers?: EventSourceMappingSettings['provisionedPollers'];
-  readonly registry: SchemaRegistry;
+  /** The Glue registry of the schema-registry integration; a target without Glue has none. */
+  readonly registry: SchemaRegistry | undefined;
 }
 
 /** Adds the MSK event-source mapping of `props.topic` to the function, as the target deploys it. */
@@ -109,6 +116,10 @@ export function addKafkaMapping(target: EventFunction, props: KafkaMappingProps)
     props.pollers ?? props.mapping.provisionedPollers,
   );
   const errorHandling = deployed.errorHandling;
+  if (deployed.schemaRegistry && !props.registry)
+    throw new Error(
+      `the mapping of ${props.topic} uses the schema-registry integration, but the target has no Glue registry`,
+    );
   const eventSource = new ManagedKafkaEventSource({
     clusterArn: props.cluster.clusterArn,
     topic: props.topic,
@@ -136,7 +147,7 @@ export function addKafkaMapping(target: EventFunction, props: KafkaMappingProps)
       : undefined,
     schemaRegistryConfig: deployed.schemaRegistry
       ? new GlueSchemaRegistry({
-          schemaRegistry: props.registry.registry,
+          schemaRegistry: (props.registry as SchemaRegistry).registry,
           eventRecordFormat:
             deployed.schemaRegistry.eventRecordFormat === 'JSON'
               ? EventRecordFormat.JSON

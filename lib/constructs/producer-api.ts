@@ -43,7 +43,7 @@ import { functionEntries } from '../../core/bundling';
 import { FUNCTION_ENV, kafkaEnvironment } from '../../core/env';
 import type { StreamSpec } from '../../core/topology';
 import type { ApiAuth, LogLevel } from '../config';
-import type { KafkaClientAuth } from '../target';
+import type { FunctionArchitecture, KafkaClientAuth } from '../target';
 import { EventFunction } from './event-function';
 import { type KafkaClusterRef, kafkaProducerStatements } from './kafka-access';
 import { acknowledge } from './nag';
@@ -106,6 +106,8 @@ export interface ProducerApiProps {
   /** Encrypts the function's and the access log groups (lib/constructs/log-key.ts). */
   readonly logKey?: IKey;
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** The instruction set (lib/target.ts `functionArchitecture`). @default 'arm64' */
+  readonly architecture?: FunctionArchitecture;
   /**
    * Reserved concurrency of the function. The stage throttle bounds requests per second, not how many
    * instances run at once, and each instance opens its own IAM-authenticated connection to each broker
@@ -154,6 +156,7 @@ export class ProducerApi extends Construct {
       logLevel: props.logLevel,
       metricsNamespace: props.metricsNamespace,
       tracer: props.tracer,
+      architecture: props.architecture,
       environment: kafkaEnvironment({
         brokers: props.bootstrapBrokers,
         auth: props.kafkaAuth ?? 'iam',

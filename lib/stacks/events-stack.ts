@@ -7,13 +7,16 @@
  * The registry lives here, with the functions, because the functions carry the Glue schema version
  * id of each contract in their environment: a new contract version changes those ids, and a value
  * exported from another stack cannot change while this stack imports it. In one stack, registering a
- * version and handing its id to the functions is a single deployment.
+ * version and handing its id to the functions is a single deployment. A target without the Glue
+ * registry (lib/target.ts, `glueSchemaRegistry`) gets none, and its functions get the schema version
+ * ids derived from the contract files (schemas/registry.ts), the ids `npm start` uses.
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type AnalyticsSpec, type ConsumerSpec, eventTypesOf, type TopicSpec } from '../../core/topology';
 import type { ContractName } from '../../schemas/index';
+import { localSchemaVersionId } from '../../schemas/registry';
 import type { DeploymentConfig } from '../config';
 import { Analytics } from '../constructs/analytics';
 import { BootstrapBrokers, MAX_BROKER_ADDRESS_LENGTH } from '../constructs/bootstrap-brokers';
@@ -62,7 +65,8 @@ export function contractsOfProducer(topology: Topology): ContractName[] {
 }
 
 export class EventsStack extends Stack {
-  readonly registry: SchemaRegistry;
+  /** The Glue registry of the contracts, where the target has one. */
+  readonly registry: SchemaRegistry | undefined;
   readonly bootstrapBrokers: BootstrapBrokers;
   readonly consumers: ConsumerFunction[];
   readonly analytics: Analytics;
@@ -82,24 +86,31 @@ export class EventsStack extends Stack {
       description: `Encrypts the log groups of ${id}`,
       removalPolicy,
     }).key;
-    this.registry = new SchemaRegistry(this, 'SchemaRegistry', {
-      registryName: config.registryName,
-      removalPolicy,
-      history: schemaHistory,
-    });
     const { features } = config;
+    this.registry = features.glueSchemaRegistry
+      ? new SchemaRegistry(this, 'SchemaRegistry', {
+          registryName: config.registryName,
+          removalPolicy,
+          history: schemaHistory,
+        })
+      : undefined;
     this.bootstrapBrokers = new BootstrapBrokers(this, 'BootstrapBrokers', {
       cluster,
       clientAuthentication: features.kafkaClientAuth,
       logRetention,
       logRemovalPolicy: removalPolicy,
       logKey,
+      hostForFunctions: features.brokerHostForFunctions,
+      brokersAnswered: features.brokersRun,
     });
     const brokersMaxLength = platform.kafka.brokerCount * (MAX_BROKER_ADDRESS_LENGTH + 1);
 
     /** `SCHEMA_VERSION_IDS` for these contracts, and an upper bound of its length. */
+    const { registry } = this;
     const schemaVersionIds = (names: readonly ContractName[]) => ({
-      json: this.toJsonString(Object.fromEntries(names.map((n) => [n, this.registry.currentVersionId(n)]))),
+      json: registry
+        ? this.toJsonString(Object.fromEntries(names.map((n) => [n, registry.currentVersionId(n)])))
+        : JSON.stringify(Object.fromEntries(names.map((n) => [n, localSchemaVersionId(n)]))),
       maxLength: JSON.stringify(
         Object.fromEntries(names.map((n) => [n, 'x'.repeat(SCHEMA_VERSION_ID_LENGTH)])),
       ).length,
@@ -121,6 +132,7 @@ export class EventsStack extends Stack {
       logLevel: config.observability.logLevel,
       metricsNamespace: config.observability.metricsNamespace,
       tracer: config.observability.tracer,
+      architecture: config.functionArchitecture,
       logRetention,
       logKey,
       logRemovalPolicy: removalPolicy,
@@ -172,6 +184,7 @@ export class EventsStack extends Stack {
       logLevel: config.observability.logLevel,
       metricsNamespace: config.observability.metricsNamespace,
       tracer: config.observability.tracer,
+      architecture: config.functionArchitecture,
       logRetention,
       logKey,
       logRemovalPolicy: removalPolicy,

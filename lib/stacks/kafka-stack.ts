@@ -11,6 +11,7 @@
 import { Aws, CfnOutput, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { topicForCluster } from '../../core/topology';
 import { type DeploymentConfig, MSK_UNSUPPORTED_ZONE_IDS } from '../config';
 import { KafkaAdminTopics } from '../constructs/kafka-admin-topics';
 import { KafkaCluster } from '../constructs/kafka-cluster';
@@ -111,7 +112,15 @@ export class KafkaStack extends Stack {
           stage: config.stage,
           cluster: this.kafka.ref,
           clientAuthentication: features.kafkaClientAuth,
-          topics: topology.topics,
+          // A target that runs fewer brokers than the cluster asks for (LocalStack: one) gets topics
+          // whose replication and min.insync.replicas fit them (core/topology.ts, topicForCluster).
+          topics:
+            features.brokersRun === undefined
+              ? topology.topics
+              : topology.topics.map((t) => topicForCluster(t, features.brokersRun as number)),
+          brokerHostForFunctions: features.brokerHostForFunctions,
+          brokersAnswered: features.brokersRun,
+          architecture: config.functionArchitecture,
           vpc: this.network.vpc,
           subnets: this.network.privateSubnets,
           brokerSecurityGroup: this.network.brokerSecurityGroup,

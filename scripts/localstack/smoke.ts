@@ -1,14 +1,28 @@
 /**
  * `npm run localstack:smoke`: against a running LocalStack where the stack is deployed
- * (`npm run localstack:deploy`), posts one event of each stream through the API, writes one poison
- * record straight into user-events, and waits for the derived events and the dead letter, printing
- * what it saw. Exits non-zero if something did not arrive in time.
+ * (`npm run localstack:deploy`), first reads each Kafka-fed function's configuration through the
+ * Lambda API and prints the broker address it got (`KAFKA_BROKERS`), then posts one event of each
+ * stream through the API, writes one poison record straight into user-events, and waits for the
+ * derived events and the dead letter, printing what it saw. Exits non-zero if something did not
+ * arrive in time.
  *
- * The logic is in {@link runSmoke}, whose I/O is passed in, so it is unit-tested against recorded
- * responses (test/unit/localstack-smoke.test.ts); {@link main} wires real HTTP, the Kafka API and kafkajs.
+ * On failure it names the step that failed and prints the evidence LocalStack's APIs hold:
+ * - a function missing or not Active: the failed events of both stacks (CloudFormation
+ *   DescribeStackEvents, https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackEvents.html);
+ * - a post refused: the producer's last log lines (CloudWatch Logs FilterLogEvents on the log group of
+ *   the function's LoggingConfig, https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html);
+ * - a derived event or the dead letter missing: the state of the responsible consumer's mappings
+ *   (Lambda ListEventSourceMappings: State, StateTransitionReason, LastProcessingResult,
+ *   https://docs.aws.amazon.com/lambda/latest/api/API_ListEventSourceMappings.html) and its last log lines.
+ *
+ * The logic is in {@link runSmoke}, whose I/O is passed in, so it is unit-tested against responses
+ * shaped like those APIs' documented answers (test/unit/localstack-smoke.test.ts); {@link main} wires
+ * real HTTP, the AWS APIs at LocalStack's endpoint and kafkajs.
  */
 
-import { consumers, dlqOf, streams } from '../../core/topology';
+import { createHash, createHmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { analytics, consumers, dlqOf, streams } from '../../core/topology';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, EventType } from '../../schemas/index';
 
@@ -22,14 +36,131 @@ export interface SmokeIo {
   read(topics: readonly string[]): Promise<{ topic: string; json: unknown }[]>;
   sleep(ms: number): Promise<void>;
   log(line: string): void;
+  /**
+   * Lambda GetFunctionConfiguration (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html);
+   * rejects as the API does for a function that does not exist (ResourceNotFoundException).
+   */
+  getFunctionConfiguration(functionName: string): Promise<FunctionConfiguration>;
+  /** Lambda ListEventSourceMappings of one function. */
+  listEventSourceMappings(functionName: string): Promise<{ EventSourceMappings?: EventSourceMapping[] }>;
+  /** CloudWatch Logs FilterLogEvents of a log group, from `startTime` (ms since the epoch). */
+  filterLogEvents(logGroupName: string, startTime: number): Promise<{ events?: LogEvent[] }>;
+  /** CloudFormation DescribeStackEvents of a stack, newest first; rejects for a stack that does not exist. */
+  describeStackEvents(stackName: string): Promise<{ StackEvents?: StackEvent[] }>;
 }
+
+/** What the smoke run reads of a FunctionConfiguration. */
+export interface FunctionConfiguration {
+  readonly FunctionName?: string;
+  readonly State?: string;
+  readonly StateReason?: string;
+  readonly LastUpdateStatus?: string;
+  readonly LastUpdateStatusReason?: string;
+  readonly Environment?: { readonly Variables?: Readonly<Record<string, string>> };
+  readonly LoggingConfig?: { readonly LogGroup?: string };
+}
+
+/** What the smoke run reads of an EventSourceMappingConfiguration. */
+export interface EventSourceMapping {
+  readonly UUID?: string;
+  readonly Topics?: readonly string[];
+  readonly State?: string;
+  readonly StateTransitionReason?: string;
+  readonly LastProcessingResult?: string;
+}
+
+/** What the smoke run reads of a FilteredLogEvent. */
+export interface LogEvent {
+  readonly timestamp?: number;
+  readonly message?: string;
+}
+
+/** What the smoke run reads of a StackEvent. */
+export interface StackEvent {
+  readonly StackName?: string;
+  readonly Timestamp?: Date | string;
+  readonly LogicalResourceId?: string;
+  readonly ResourceType?: string;
+  readonly ResourceStatus?: string;
+  readonly ResourceStatusReason?: string;
+}
+
+/** The steps of a smoke run, in order. */
+export type SmokeStep = 'functions' | 'post' | 'derived events' | 'dead letter';
 
 export interface SmokeResult {
   readonly ok: boolean;
+  /** `KAFKA_BROKERS` of each Kafka-fed function, as its configuration says. */
+  readonly brokers: Readonly<Record<string, string>>;
   readonly posted: { stream: string; eventType: string; status: number }[];
   readonly derivedSeen: string[];
   readonly derivedMissing: string[];
   readonly deadLetterSeen: boolean;
+  /** The first step that failed, if any. */
+  readonly failedStep: SmokeStep | undefined;
+  /** What LocalStack's APIs said about the failure (stack events, log lines, mapping states). */
+  readonly evidence: string[];
+}
+
+/** The Kafka-fed functions of a stage: the producer, each consumer, the analytics consumer. */
+export function kafkaFunctionNames(stage: string): string[] {
+  return [`${stage}-producer`, ...consumers.map((c) => `${stage}-${c.name}`), `${stage}-${analytics.name}`];
+}
+
+const message = (error: unknown) =>
+  `${(error as { name?: string })?.name ?? 'Error'}: ${(error as { message?: string })?.message ?? String(error)}`;
+
+/** The failed events of the stage's stacks: the resources that did not deploy, with CloudFormation's reason. */
+async function failedStackEvents(io: SmokeIo, stage: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const stack of [`${stage}-kafka`, `${stage}-events`]) {
+    try {
+      const { StackEvents = [] } = await io.describeStackEvents(stack);
+      const failed = StackEvents.filter((e) => /FAILED$/.test(e.ResourceStatus ?? ''));
+      if (failed.length === 0) out.push(`stack ${stack}: no failed events`);
+      for (const e of failed)
+        out.push(
+          `stack ${stack}: ${e.LogicalResourceId} (${e.ResourceType}) ${e.ResourceStatus}: ${e.ResourceStatusReason ?? 'no reason given'}`,
+        );
+    } catch (error) {
+      out.push(`stack ${stack}: ${message(error)}`);
+    }
+  }
+  return out;
+}
+
+/** The last `lines` log lines of a function, from the log group of its configuration. */
+async function lastLogLines(
+  io: SmokeIo,
+  functionName: string,
+  configuration: FunctionConfiguration | undefined,
+  since: number,
+  lines: number,
+): Promise<string[]> {
+  const group = configuration?.LoggingConfig?.LogGroup;
+  if (!group) return [`${functionName}: no log group in its configuration`];
+  try {
+    const { events = [] } = await io.filterLogEvents(group, since);
+    if (events.length === 0) return [`${functionName}: no log lines in ${group} since the run started`];
+    return events.slice(-lines).map((e) => `${functionName} log: ${(e.message ?? '').trimEnd()}`);
+  } catch (error) {
+    return [`${functionName}: log group ${group}: ${message(error)}`];
+  }
+}
+
+/** The state of each event-source mapping of a function. */
+async function mappingStates(io: SmokeIo, functionName: string): Promise<string[]> {
+  try {
+    const { EventSourceMappings = [] } = await io.listEventSourceMappings(functionName);
+    if (EventSourceMappings.length === 0) return [`${functionName}: no event-source mapping`];
+    return EventSourceMappings.map(
+      (m) =>
+        `${functionName} mapping ${m.UUID} (${(m.Topics ?? []).join(', ')}): State ${m.State}, ` +
+        `StateTransitionReason ${m.StateTransitionReason ?? '-'}, LastProcessingResult ${m.LastProcessingResult ?? '-'}`,
+    );
+  } catch (error) {
+    return [`${functionName}: event-source mappings: ${message(error)}`];
+  }
 }
 
 /** The derived event types expected, directly, from posting `type`. */
@@ -38,8 +169,60 @@ const derivedOf = (type: EventType) =>
 
 export async function runSmoke(
   io: SmokeIo,
-  options: { run: string; timeoutMs?: number; pollMs?: number },
+  options: {
+    run: string;
+    /** @default 'dev' */
+    stage?: string;
+    timeoutMs?: number;
+    pollMs?: number;
+    /** When the run started (ms since the epoch): log lines from then on are evidence. @default now */
+    startedAt?: number;
+    /** Log lines of a function to show as evidence. @default 20 */
+    logLines?: number;
+  },
 ): Promise<SmokeResult> {
+  const stage = options.stage ?? 'dev';
+  const since = options.startedAt ?? Date.now();
+  const logLines = options.logLines ?? 20;
+  const evidence: string[] = [];
+  const report = (lines: string[]) => {
+    for (const line of lines) {
+      evidence.push(line);
+      io.log(`  ${line}`);
+    }
+  };
+
+  // Step 1: the functions, and the broker address each got.
+  const configurations = new Map<string, FunctionConfiguration>();
+  const brokers: Record<string, string> = {};
+  const broken: string[] = [];
+  for (const name of kafkaFunctionNames(stage)) {
+    try {
+      const configuration = await io.getFunctionConfiguration(name);
+      configurations.set(name, configuration);
+      brokers[name] = configuration.Environment?.Variables?.KAFKA_BROKERS ?? '(not set)';
+      io.log(`${name}: KAFKA_BROKERS=${brokers[name]}`);
+      if (configuration.State && configuration.State !== 'Active')
+        broken.push(
+          `${name}: State ${configuration.State}: ${configuration.StateReason ?? 'no reason given'}`,
+        );
+      if (configuration.LastUpdateStatus === 'Failed')
+        broken.push(
+          `${name}: LastUpdateStatus Failed: ${configuration.LastUpdateStatusReason ?? 'no reason given'}`,
+        );
+    } catch (error) {
+      broken.push(`${name}: ${message(error)}`);
+    }
+  }
+  const empty = { posted: [], derivedSeen: [], derivedMissing: [], deadLetterSeen: false };
+  if (broken.length > 0) {
+    io.log('FAILED at step "functions": not every function is deployed and active');
+    report(broken);
+    report(await failedStackEvents(io, stage));
+    return { ok: false, brokers, ...empty, failedStep: 'functions', evidence };
+  }
+
+  let failedStep: SmokeStep | undefined;
   const posted: SmokeResult['posted'] = [];
   const expected: { correlationId: string; type: EventType; topic: string }[] = [];
   for (const stream of streams) {
@@ -50,6 +233,12 @@ export async function runSmoke(
     posted.push({ stream: stream.name, eventType: type, status: response.status });
     io.log(`POST /events/${stream.name} ${type} → ${response.status} ${JSON.stringify(response.body)}`);
     for (const d of derivedOf(type)) expected.push({ correlationId, type: d.type, topic: d.topic });
+  }
+  if (posted.some((p) => p.status !== 202)) {
+    failedStep = 'post';
+    io.log('FAILED at step "post": the API did not accept every event');
+    const producer = `${stage}-producer`;
+    report(await lastLogLines(io, producer, configurations.get(producer), since, logLines));
   }
   const poisonKey = `user-${options.run}-poison`;
   await io.writeRaw('user-events', poisonKey, Buffer.from('{"this is":"not an event"'));
@@ -81,12 +270,34 @@ export async function runSmoke(
         `${deadLetterSeen ? 'saw    ' : 'MISSING'} the poison record's dead letter on ${dlqOf('user-events')}`,
       );
       const derivedMissing = missing.map((e) => `${e.type} on ${e.topic}`);
+      // The consumers that should have written what is missing: their mappings and their logs.
+      const suspects = new Set<string>();
+      for (const e of missing)
+        for (const c of consumers)
+          if (Object.values(c.flows).some((ds) => (ds ?? []).some((d) => d.eventType === e.type)))
+            suspects.add(c.name);
+      if (!deadLetterSeen)
+        for (const c of consumers) if (c.sourceTopic === 'user-events') suspects.add(c.name);
+      if (suspects.size > 0) {
+        const step: SmokeStep = derivedMissing.length > 0 ? 'derived events' : 'dead letter';
+        failedStep ??= step;
+        io.log(
+          `FAILED at step "${step}": ${[...derivedMissing, ...(deadLetterSeen ? [] : ['the dead letter'])].join(', ')} not seen`,
+        );
+        for (const name of [...suspects].map((n) => `${stage}-${n}`)) {
+          report(await mappingStates(io, name));
+          report(await lastLogLines(io, name, configurations.get(name), since, logLines));
+        }
+      }
       return {
-        ok: posted.every((p) => p.status === 202) && derivedMissing.length === 0 && deadLetterSeen,
+        ok: failedStep === undefined,
+        brokers,
         posted,
         derivedSeen: [...seen],
         derivedMissing,
         deadLetterSeen,
+        failedStep,
+        evidence,
       };
     }
     await io.sleep(options.pollMs ?? 2000);
@@ -101,10 +312,90 @@ export function localstackApiUrl(outputUrl: string, endpoint: string): string {
   return `${protocol}//${match[1]}.execute-api.localhost.localstack.cloud:${port || '4566'}/${match[2]}`;
 }
 
-/** Real I/O: the API over HTTP, the broker LocalStack runs for the MSK cluster, read with kafkajs. */
+const bytes = (d: string | ArrayBuffer | ArrayBufferView) =>
+  typeof d === 'string'
+    ? Buffer.from(d)
+    : ArrayBuffer.isView(d)
+      ? Buffer.from(d.buffer, d.byteOffset, d.byteLength)
+      : Buffer.from(d);
+
+/** SHA-256 and HMAC-SHA-256 with node:crypto, in the shape SignatureV4 takes. */
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+/**
+ * A signed JSON call to an AWS API at `endpoint` (LocalStack reads the region and account from the
+ * signature's scope). Rejects with the API's error type and message, e.g. `ResourceNotFoundException`.
+ */
+function awsJson(endpoint: string, region: string) {
+  const credentials = {
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+  };
+  const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 });
+  return async (
+    service: string,
+    method: 'GET' | 'POST',
+    path: string,
+    query: Record<string, string> = {},
+    body?: unknown,
+    target?: string,
+  ): Promise<unknown> => {
+    const url = new URL(path, endpoint);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { host: url.host };
+    if (target) {
+      headers['x-amz-target'] = target;
+      headers['content-type'] = 'application/x-amz-json-1.1';
+    }
+    const signed = await signer.sign(
+      {
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        path: url.pathname,
+        query,
+        headers,
+        body: text,
+      },
+      { signingService: service },
+    );
+    const response = await fetch(url, { method, headers: signed.headers, body: text });
+    const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok) {
+      const type =
+        response.headers.get('x-amzn-errortype')?.split(':')[0] ??
+        String(answer.__type ?? answer.Type ?? response.status)
+          .split('#')
+          .pop();
+      const error = new Error(String(answer.message ?? answer.Message ?? response.statusText));
+      error.name = type ?? 'Error';
+      throw error;
+    }
+    return answer;
+  };
+}
+
+/**
+ * Real I/O: the API over HTTP, the broker LocalStack runs for the MSK cluster read with kafkajs, and
+ * the Lambda, CloudWatch Logs and CloudFormation APIs at LocalStack's endpoint.
+ */
 async function main(): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   const { GetBootstrapBrokersCommand, KafkaClient } = await import('@aws-sdk/client-kafka');
+  const { CloudFormationClient, DescribeStackEventsCommand } = await import('@aws-sdk/client-cloudformation');
   const { createKafka } = await import('../../lambdas/shared/kafka');
   const { decode, looksFramed } = await import('../../core/glue-wire-format');
   const endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
@@ -120,6 +411,14 @@ async function main(): Promise<void> {
       '.cache/localstack-outputs.json has no API URL or cluster ARN output: run npm run localstack:deploy first',
     );
   const apiUrl = localstackApiUrl(apiOutput, endpoint).replace(/\/$/, '');
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const stage = /^([a-z][a-z0-9-]*)-kafka$/.exec(
+    Object.keys(outputs).find((k) => k.endsWith('-kafka')) ?? '',
+  )?.[1];
+  const call = awsJson(endpoint, region);
+  const cloudformation = new CloudFormationClient({ endpoint, region });
+  // This script runs on the host: it reaches the broker at the address GetBootstrapBrokers answers
+  // (localhost:<port>, published by docker-compose.yml), not the functions' localhost.localstack.cloud.
   const kafkaApi = new KafkaClient({ endpoint });
   const brokers = await kafkaApi.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
   const bootstrap = (brokers.BootstrapBrokerString ?? brokers.BootstrapBrokerStringSaslIam ?? '')
@@ -176,10 +475,43 @@ async function main(): Promise<void> {
     },
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     log: (line) => console.log(line),
+    // https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html
+    getFunctionConfiguration: async (name) =>
+      (await call(
+        'lambda',
+        'GET',
+        `/2015-03-31/functions/${encodeURIComponent(name)}/configuration`,
+      )) as FunctionConfiguration,
+    // https://docs.aws.amazon.com/lambda/latest/api/API_ListEventSourceMappings.html
+    listEventSourceMappings: async (name) =>
+      (await call('lambda', 'GET', '/2015-03-31/event-source-mappings/', { FunctionName: name })) as {
+        EventSourceMappings?: EventSourceMapping[];
+      },
+    // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
+    filterLogEvents: async (logGroupName, startTime) =>
+      (await call(
+        'logs',
+        'POST',
+        '/',
+        {},
+        { logGroupName, startTime, limit: 10_000 },
+        'Logs_20140328.FilterLogEvents',
+      )) as { events?: LogEvent[] },
+    describeStackEvents: async (StackName) => {
+      const answer = await cloudformation.send(new DescribeStackEventsCommand({ StackName }));
+      return { StackEvents: answer.StackEvents };
+    },
   };
   try {
-    const result = await runSmoke(io, { run: `smoke-${Date.now().toString(36)}`, timeoutMs: 120_000 });
-    console.log(result.ok ? 'smoke test passed' : 'smoke test FAILED');
+    const result = await runSmoke(io, {
+      run: `smoke-${Date.now().toString(36)}`,
+      stage: stage ?? 'dev',
+      timeoutMs: 120_000,
+      startedAt: Date.now() - 60_000,
+    });
+    console.log(
+      result.ok ? 'smoke test passed' : `smoke test FAILED at step "${result.failedStep ?? 'unknown'}"`,
+    );
     process.exitCode = result.ok ? 0 : 1;
   } finally {
     await producer.disconnect();

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { App } from 'aws-cdk-lib';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { analytics, consumers, topics } from '../../core/topology';
+import { analytics, consumers, topicForCluster, topics } from '../../core/topology';
 import {
   handleEvent,
   handler,
@@ -25,7 +25,9 @@ import {
 import { ConfigError, loadConfig } from '../../lib/config';
 import { topicSettings } from '../../lib/constructs/kafka-admin-topics';
 import { addDeployment } from '../../lib/stacks/app';
-import { mappingAsDeployed, TARGET_FEATURES } from '../../lib/target';
+import { functionArchitecture, mappingAsDeployed, TARGET_FEATURES } from '../../lib/target';
+import { contractSchemas } from '../../schemas/index';
+import { localSchemaVersionId } from '../../schemas/registry';
 
 const flags = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
 const docs = readFileSync(new URL('../../docs/localstack.md', import.meta.url), 'utf8');
@@ -127,6 +129,10 @@ interface Allowed {
 
 /** Functions with a Kafka environment: the consumers, the analytics consumer and the producer. */
 const FUNCTIONS = consumers.length + 2;
+/** Every function built as an EventFunction in the events stack: those and the analytics API. */
+const EVENT_FUNCTIONS = FUNCTIONS + 1;
+/** The contracts: one Glue schema each. */
+const CONTRACTS = Object.keys(contractSchemas).length;
 /** One mapping per consumer, and one per analytics source topic. */
 const MAPPINGS = consumers.length + analytics.sources.length;
 const MAPPING = 'AWS::Lambda::EventSourceMapping';
@@ -166,13 +172,99 @@ const ALLOWED: readonly Allowed[] = [
     path: /^Properties\.Environment\.Variables\.KAFKA_AUTH$/,
     count: FUNCTIONS,
   },
+  // Broker address: the answer's host replaced (Fn::Join of Fn::Select/Fn::Split), in place of the answer.
+  ...(['removed', 'added'] as const).map(
+    (change): Allowed => ({
+      row: 'Broker address',
+      stack: 'events',
+      change,
+      type: 'AWS::Lambda::Function',
+      path: new RegExp(
+        `^Properties\\.Environment\\.Variables\\.KAFKA_BROKERS\\.Fn::${change === 'removed' ? 'GetAtt' : 'Join'}$`,
+      ),
+      count: FUNCTIONS,
+    }),
+  ),
+  // Function architecture (pinned to x86_64 here; the host's by default): the asset is built for it.
+  ...[/^Properties\.Architectures\.0$/, /^Properties\.Code\.S3Key$/].map(
+    (path): Allowed => ({
+      row: 'Function architecture',
+      stack: 'events',
+      change: 'changed',
+      type: 'AWS::Lambda::Function',
+      path,
+      count: EVENT_FUNCTIONS,
+    }),
+  ),
+  // Glue Schema Registry: none, the contract files' ids, and no Glue read grants.
   {
-    row: 'Kafka client authentication',
+    row: 'Glue Schema Registry',
+    stack: 'events',
+    change: 'resource removed',
+    type: 'AWS::Glue::Registry',
+    count: 1,
+  },
+  {
+    row: 'Glue Schema Registry',
+    stack: 'events',
+    change: 'resource removed',
+    type: 'AWS::Glue::Schema',
+    count: CONTRACTS,
+  },
+  {
+    row: 'Glue Schema Registry',
     stack: 'events',
     change: 'changed',
     type: 'AWS::Lambda::Function',
-    path: /^Properties\.Environment\.Variables\.KAFKA_BROKERS\.Fn::GetAtt\.1$/,
+    path: /^Properties\.Environment\.Variables\.SCHEMA_VERSION_IDS$/,
     count: FUNCTIONS,
+  },
+  // The two Glue read statements (GlueReadRegistry, GlueReadSchemaVersions) leave each Kafka consumer's
+  // role: last in the consumers' policies; in the analytics consumer's, the table's two follow and move up.
+  ...(
+    [
+      ['removed', consumers.length * 2 + 2],
+      ['changed', 6],
+      ['added', 1],
+    ] as const
+  ).map(
+    ([change, count]): Allowed => ({
+      row: 'Glue Schema Registry',
+      stack: 'events',
+      change,
+      type: 'AWS::IAM::Role',
+      path: /^Properties\.Policies\.0\.PolicyDocument\.Statement\.\d+(\.|$)/,
+      count,
+    }),
+  ),
+  // Removal: DESTROY and no deletion protection by default on LocalStack; on AWS, prod retains.
+  ...(
+    [
+      // The stacks' log keys and the keys CDK gives the custom resources' log groups; the broker log
+      // group; the functions' and custom resources' log groups.
+      ['kafka', 'AWS::KMS::Key', 2],
+      ['kafka', 'AWS::Logs::LogGroup', 1],
+      ['events', 'AWS::KMS::Key', 2],
+      ['events', 'AWS::Logs::LogGroup', 8],
+      ['events', 'AWS::DynamoDB::Table', 1],
+    ] as const
+  ).map(
+    ([stack, type, resources]): Allowed => ({
+      row: 'Removal',
+      stack,
+      change: 'changed',
+      type,
+      path: /^(DeletionPolicy|UpdateReplacePolicy)$/,
+      count: { dev: 0, prod: resources * 2 },
+    }),
+  ),
+  {
+    row: 'Removal',
+    stack: 'events',
+    change: 'changed',
+    type: 'AWS::DynamoDB::Table',
+    path: /^Properties\.DeletionProtectionEnabled$/,
+    count: { dev: 0, prod: 1 },
   },
   {
     row: 'Kafka client authentication',
@@ -290,6 +382,32 @@ const ALLOWED: readonly Allowed[] = [
   },
 ];
 
+/** `localhost.localstack.cloud:<port of the first broker GetBootstrapBrokers answers>`, as the template builds it. */
+const brokersUnderLocalStackHost = (lookupId: unknown) => ({
+  'Fn::Join': [
+    ':',
+    [
+      'localhost.localstack.cloud',
+      {
+        'Fn::Select': [
+          1,
+          {
+            'Fn::Split': [
+              ':',
+              {
+                'Fn::Select': [
+                  0,
+                  { 'Fn::Split': [',', { 'Fn::GetAtt': [lookupId, 'BootstrapBrokerString'] }] },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  ],
+});
+
 const matches = (a: Allowed, d: Difference) =>
   a.stack === d.stack &&
   a.change === d.change &&
@@ -321,12 +439,76 @@ describe('target configuration', () => {
   });
 });
 
+describe('LocalStack settings', () => {
+  const config = (context: Record<string, string>) => loadConfig((k) => context[k], {} as NodeJS.ProcessEnv);
+  const problems = (context: Record<string, string>) => {
+    try {
+      config(context);
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+    return [];
+  };
+
+  it('builds the functions for arm64 on AWS and for the host on LocalStack, unless told', () => {
+    expect(functionArchitecture('aws', 'x64')).toBe('arm64');
+    expect(functionArchitecture('localstack', 'arm64')).toBe('arm64');
+    expect(functionArchitecture('localstack', 'x64')).toBe('x86_64');
+    expect(functionArchitecture('localstack', 'arm64', 'x86_64')).toBe('x86_64');
+    expect(config({}).functionArchitecture).toBe('arm64');
+    expect(config({ target: 'localstack' }).functionArchitecture).toBe(
+      process.arch === 'arm64' ? 'arm64' : 'x86_64',
+    );
+    expect(config({ target: 'localstack', lambdaArchitecture: 'arm64' }).functionArchitecture).toBe('arm64');
+    expect(problems({ target: 'localstack', lambdaArchitecture: 'amd64' })).toEqual([
+      'lambdaArchitecture must be one of arm64, x86_64, not "amd64"',
+    ]);
+  });
+
+  it('turns the Glue registry on with localstackGlue, on LocalStack only', () => {
+    expect(config({ target: 'localstack' }).features.glueSchemaRegistry).toBe(false);
+    expect(config({ target: 'localstack', localstackGlue: 'true' }).features).toEqual({
+      ...TARGET_FEATURES.localstack,
+      glueSchemaRegistry: true,
+    });
+    expect(problems({ localstackGlue: 'true' })).toEqual([
+      'localstackGlue is only used with target=localstack, not target=aws',
+    ]);
+  });
+
+  it('destroys and unprotects by default on LocalStack, in every profile, unless told', () => {
+    const prod = config({ target: 'localstack', stage: 'prod' });
+    expect(prod).toMatchObject({
+      destroyOnRemoval: true,
+      terminationProtection: false,
+      tableDeletionProtection: false,
+    });
+    expect(config({ stage: 'prod' })).toMatchObject({ destroyOnRemoval: false, terminationProtection: true });
+    expect(config({ target: 'localstack', stage: 'prod', destroyOnRemoval: 'false' }).destroyOnRemoval).toBe(
+      false,
+    );
+  });
+
+  it('with localstackGlue, registers the contracts and gives the functions Glue’s ids', () => {
+    const t = templates({ target: 'localstack', localstackGlue: 'true', lambdaArchitecture: 'x86_64' });
+    const schemas = Object.values(t.events.Resources).filter((r) => r.Type === 'AWS::Glue::Schema');
+    expect(schemas).toHaveLength(CONTRACTS);
+    const producer = Object.values(t.events.Resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === 'dev-producer',
+    );
+    expect(JSON.stringify(producer.Properties.Environment.Variables.SCHEMA_VERSION_IDS)).toContain(
+      'InitialSchemaVersionId',
+    );
+  });
+});
+
 describe.each([
   ['dev', {}],
   ['prod', { stage: 'prod' }],
 ] as const)('%s: the LocalStack template against the AWS one', (stage, context) => {
   const aws = templates(context);
-  const localstack = templates({ ...context, target: 'localstack' });
+  // The functions' architecture is the host's by default: pinned, so the comparison is the same on every machine.
+  const localstack = templates({ ...context, target: 'localstack', lambdaArchitecture: 'x86_64' });
   const found = (['kafka', 'events'] as const).flatMap((s) => differences(s, aws[s], localstack[s]));
 
   it('differs only in the documented ways', () => {
@@ -432,6 +614,25 @@ describe.each([
     },
   );
 
+  it('gives the functions the broker under LocalStack’s host and the contract files’ schema ids, no Glue', () => {
+    const functions = Object.values(localstack.events.Resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.KAFKA_BROKERS,
+    );
+    expect(functions).toHaveLength(FUNCTIONS);
+    for (const fn of functions) {
+      const variables = fn.Properties.Environment.Variables;
+      expect(variables.KAFKA_BROKERS).toEqual(
+        brokersUnderLocalStackHost(expect.stringMatching(/^BootstrapBrokersLookup/)),
+      );
+      const ids = JSON.parse(variables.SCHEMA_VERSION_IDS) as Record<string, string>;
+      expect(Object.keys(ids).length).toBeGreaterThan(0);
+      for (const [name, id] of Object.entries(ids))
+        expect(id).toBe(localSchemaVersionId(name as keyof typeof contractSchemas));
+    }
+    for (const t of [localstack.kafka, localstack.events])
+      expect(Object.values(t.Resources).filter((r) => String(r.Type).startsWith('AWS::Glue::'))).toEqual([]);
+  });
+
   it('outputs the cluster ARN and the API URL the smoke script looks up', () => {
     // scripts/localstack/smoke.ts reads .cache/localstack-outputs.json with these patterns.
     const keys = [
@@ -443,17 +644,23 @@ describe.each([
     expect(Object.keys(aws.kafka.Outputs ?? {})).toContain('ClusterArn');
   });
 
-  it('creates the topics with the topology’s settings through the custom resource, retained in prod only', () => {
+  it('creates the topics for one broker through the custom resource, deleted with the stack', () => {
     const [resource] = Object.values(localstack.kafka.Resources).filter(
       (r) => r.Type === 'Custom::KafkaTopics',
     );
-    // The profile's destroyOnRemoval default (lib/config.ts): dev deletes them, prod retains them.
-    expect(resource.DeletionPolicy).toBe(stage === 'prod' ? 'Retain' : 'Delete');
+    // LocalStack's state is disposable (lib/target.ts): destroyOnRemoval defaults to true in every profile.
+    expect(resource.DeletionPolicy).toBe('Delete');
     expect(resource.Properties.KafkaAuth).toBe('plaintext');
-    expect(resource.Properties.Brokers).toEqual({
-      'Fn::GetAtt': [expect.stringMatching(/^TopicsBootstrapBrokersLookup/), 'BootstrapBrokerString'],
-    });
-    expect(JSON.parse(resource.Properties.Topics)).toEqual(topics.map(topicSettings));
+    // The answered broker's port, under the host LocalStack's containers resolve to LocalStack.
+    expect(resource.Properties.Brokers).toEqual(
+      brokersUnderLocalStackHost(expect.stringMatching(/^TopicsBootstrapBrokersLookup/)),
+    );
+    // LocalStack runs one broker: replication 1, one in sync (AWS keeps 3 and 2).
+    const settings = JSON.parse(resource.Properties.Topics);
+    expect(settings).toEqual(topics.map((t) => topicSettings(topicForCluster(t, 1))));
+    expect(new Set(settings.map((t: Cfn) => `${t.replicationFactor}/${t.minInSyncReplicas}`))).toEqual(
+      new Set(['1/1']),
+    );
     const [fn] = Object.values(localstack.kafka.Resources).filter(
       (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === `${stage}-kafka-topics`,
     );

@@ -53,6 +53,34 @@ const RUNTIME_HELPERS: Record<string, { readonly declaration: string; readonly e
   },
 };
 
+/** What every recorded error goes through in the generated code (see {@link compactErrors}). */
+const ERROR_HELPER =
+  'function pushError(errors, error) { if (errors === null) return [error]; errors.push(error); return errors; }';
+
+/**
+ * Ajv's standalone code records each error in six lines (`const errN = {…}; if (vErrors === null)
+ * vErrors = [errN]; else vErrors.push(errN);`), about 1,200 times: this writes each as one call of
+ * {@link ERROR_HELPER}, and leaves out each error's `schemaPath` (a string per error site, which no
+ * caller reads: schemas/validator.ts reports the instance path, keyword and parameters). What the
+ * validators accept and the errors' other fields are unchanged (test/unit/validators-generated.test.ts
+ * compares them with Ajv compiling the same schemas at run time). Fails when Ajv writes errors some
+ * other way, rather than leave code of two kinds.
+ */
+function compactErrors(code: string): string {
+  const site =
+    /const (err\d+) = (\{instancePath[^\n]*\});\nif\(vErrors === null\)\{\nvErrors = \[\1\];\n\}\nelse \{\nvErrors\.push\(\1\);\n\}\n/g;
+  const compact = code
+    .replace(site, 'vErrors = pushError(vErrors, $2);\n')
+    .replace(/(\{instancePath[^\n]*?),schemaPath:"[^"\n]*"/g, '$1');
+  const left = /vErrors\.push|vErrors = \[|schemaPath:/.exec(compact);
+  if (left) {
+    throw new Error(
+      `Ajv ${AJV_VERSION}'s standalone code records an error in a way compactErrors (scripts/contracts.ts) does not handle: ${left[0]}`,
+    );
+  }
+  return compact;
+}
+
 /** Namespace of the local schema version ids (itself a random UUID, fixed forever). */
 const LOCAL_ID_NAMESPACE = '6c1f3f0e-8b2d-4a4e-9d5b-7a0c2e4f6a81';
 
@@ -71,6 +99,9 @@ export function contractsAjv(): Ajv {
     strict: true,
     // `anyOf` branches that only add a `format` (ipAddress) are intentional.
     strictRequired: false,
+    // No message strings in the code: schemas/validator.ts writes each message from the error's keyword
+    // and parameters, as Ajv would have (a third of the code was messages and their concatenations).
+    messages: false,
     // `lines`: one statement a line, for readable diffs of the generated file; no effect on validation.
     code: { source: true, esm: true, lines: true },
   });
@@ -107,13 +138,17 @@ export function generateValidators(): GeneratedValidators {
     );
   }
 
+  code = compactErrors(code);
+
   const record = (keys: readonly string[], value: (key: ContractName) => string) =>
     `{ ${keys.map((k) => `${k}: ${value(k as ContractName)}`).join(', ')} }`;
   const list = (values: readonly string[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
   const output = [
     ...HEADER,
-    `// Ajv ${AJV_VERSION} standalone code, options { allErrors: true, strict: true, strictRequired: false },`,
-    '// formats date-time, email, ipv4, ipv6 (ajv-formats).',
+    `// Ajv ${AJV_VERSION} standalone code, options { allErrors: true, strict: true, strictRequired: false,`,
+    '// messages: false }, formats date-time, email, ipv4, ipv6 (ajv-formats); errors without schemaPath,',
+    '// recorded through one helper (scripts/contracts.ts, compactErrors).',
+    ERROR_HELPER,
     ...declarations,
     code,
     '',
@@ -135,8 +170,10 @@ export function generateValidators(): GeneratedValidators {
     "import type { ErrorObject } from 'ajv';",
     "import type { ContractName, EventType } from '../index';",
     '',
+    '/** An Ajv error without its message and schema path (schemas/validator.ts writes the message). */',
+    "export type ContractError = Omit<ErrorObject, 'schemaPath' | 'message'>;",
     '/** An Ajv validate function: true when `data` is valid, otherwise false with `errors` set. */',
-    'export type ContractValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };',
+    'export type ContractValidator = ((data: unknown) => boolean) & { errors?: ContractError[] | null };',
     '',
     ...names.map((name) => `export declare const ${name}: ContractValidator;`),
     '',

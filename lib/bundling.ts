@@ -3,7 +3,13 @@
  * bundle-size check and the local runtime's `--bundles` mode.
  */
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { ESM_REQUIRE_BANNER, EXTERNAL_MODULES, NODE_TARGET, tracerDefine } from '../core/bundling';
+import {
+  BUNDLE_ALIASES,
+  ESM_REQUIRE_BANNER,
+  EXTERNAL_MODULES,
+  NODE_TARGET,
+  tracerDefine,
+} from '../core/bundling';
 
 /** Bundling of a NodejsFunction with Powertools Tracer (the `tracer` setting) on or off. */
 export function functionBundling(tracer: boolean): BundlingOptions {
@@ -17,6 +23,10 @@ export function functionBundling(tracer: boolean): BundlingOptions {
     mainFields: ['module', 'main'],
     banner: ESM_REQUIRE_BANNER,
     define: tracerDefine(tracer),
+    // BundlingOptions has no `alias`; esbuild's own flag carries it.
+    esbuildArgs: Object.fromEntries(
+      Object.entries(BUNDLE_ALIASES).map(([name, path]) => [`--alias:${name}`, path]),
+    ),
     // Docker is never used: esbuild is a devDependency.
     forceDockerBundling: false,
   };

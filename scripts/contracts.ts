@@ -18,6 +18,7 @@ import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import addFormats from 'ajv-formats';
 import { uuidV5 } from '../core/uuid';
+import { formats } from '../schemas/formats';
 import {
   type ContractName,
   contractSchemas,
@@ -43,9 +44,10 @@ const HEADER = [
  * inlined declaration, and the expression used in place of the `require(...)` call.
  */
 const RUNTIME_HELPERS: Record<string, { readonly declaration: string; readonly expression: string }> = {
+  // Only the formats the code calls (schemas/formats.ts), not all of ajv-formats'.
   'require("ajv-formats/dist/formats").fullFormats': {
-    declaration: 'import { fullFormats } from "ajv-formats/dist/formats.js";',
-    expression: 'fullFormats',
+    declaration: 'import { formats } from "../formats";',
+    expression: 'formats',
   },
   'require("ajv/dist/runtime/ucs2length").default': {
     declaration: `// Ajv ${AJV_VERSION} ajv/dist/runtime/ucs2length (string length in code points, as maxLength counts).\n${require('ajv/dist/runtime/ucs2length').default.toString()}`,
@@ -130,6 +132,10 @@ export function generateValidators(): GeneratedValidators {
     if (!code.includes(call)) continue;
     code = code.replaceAll(call, helper.expression);
     declarations.push(helper.declaration);
+  }
+  for (const [, name] of code.matchAll(/\bformats\["([^"]+)"\]/g)) {
+    if (!Object.hasOwn(formats, name as string))
+      throw new Error(`The standalone code calls format ${name}: add it to schemas/formats.ts`);
   }
   const unhandled = /require\([^)]*\)[.\w[\]"-]*/.exec(code);
   if (unhandled) {

@@ -4,7 +4,7 @@
 // messages: false }, formats date-time, email, ipv4, ipv6 (ajv-formats); errors without schemaPath,
 // recorded through one helper (scripts/contracts.ts, compactErrors).
 function pushError(errors, error) { if (errors === null) return [error]; errors.push(error); return errors; }
-import { fullFormats } from "ajv-formats/dist/formats.js";
+import { formats } from "../formats";
 // Ajv 8.20.0 ajv/dist/runtime/ucs2length (string length in code points, as maxLength counts).
 function ucs2length(str) {
     const len = str.length;
@@ -29,7 +29,7 @@ const pattern0 = new RegExp("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const pattern1 = new RegExp("^[\\x21-\\x7E]+$", "u");
 const pattern3 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.:-]*$", "u");
 const pattern4 = new RegExp("^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", "u");
-const formats0 = fullFormats["date-time"];
+const formats0 = formats["date-time"];
 const formats2 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const func2 = ucs2length;
 

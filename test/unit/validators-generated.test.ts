@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats';
 import { describe, expect, it } from 'vitest';
 import { contractCases } from '../../schemas/examples';
+import { formats, isDateTime } from '../../schemas/formats';
 import { contractNames, eventTypes, validators } from '../../schemas/generated/validators';
 import { contractSchemas, EVENT_TYPES } from '../../schemas/index';
 import { ajvMessage, checkContract, MAX_ISSUES } from '../../schemas/validator';
@@ -121,5 +123,38 @@ describe('precompiled contract validators (schemas/generated)', () => {
       expect(errors.length, keyword).toBeGreaterThan(0);
       for (const e of errors) expect(ajvMessage(e), keyword).toBe(e.message);
     }
+  });
+
+  it("check date-time as ajv-formats' full date-time does", () => {
+    const ajvDateTime = fullFormats['date-time'] as { validate: (s: string) => boolean };
+    const cases = [
+      '2026-11-30T19:04:26Z',
+      '2026-11-30T19:04:26.123456Z',
+      '2026-11-30t19:04:26z',
+      '2026-11-30 19:04:26+01:00',
+      '2026-11-30T19:04:26+0100',
+      '2026-11-30T19:04:26',
+      '2026-11-30T19:04:26+24:00',
+      '2026-11-30T19:04:26-05:60',
+      '2024-02-29T00:00:00Z',
+      '2023-02-29T00:00:00Z',
+      '1900-02-29T00:00:00Z',
+      '2000-02-29T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-00-10T00:00:00Z',
+      '2016-12-31T23:59:60Z',
+      '2016-12-31T18:59:60-05:00',
+      '2016-12-31T23:58:60Z',
+      '2026-11-30T24:00:00Z',
+      '2026-11-30T19:60:00Z',
+      '2026-11-30',
+      '2026-11-30TT19:04:26Z',
+      '',
+      'soon',
+      '２026-11-30T19:04:26Z',
+    ];
+    for (const value of cases) expect(isDateTime(value), value).toBe(ajvDateTime.validate(value));
+    expect(Object.keys(formats)).toEqual(['date-time']);
   });
 });

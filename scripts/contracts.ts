@@ -83,6 +83,40 @@ function compactErrors(code: string): string {
   return compact;
 }
 
+/**
+ * Ajv's standalone code reads an `enum`'s values for its error from the whole contract schema
+ * (`schema13.properties.data.properties.reason.enum`), which keeps the schema object, descriptions
+ * and all, in every bundle; this puts each such value in a constant of its own, so that the schema
+ * objects are unused and left out of the bundles.
+ */
+function inlineSchemaValues(code: string): string {
+  const schemas = new Map<string, unknown>();
+  for (const [, name, json] of code.matchAll(/^const (schema\d+) = (\{.*\});$/gm))
+    schemas.set(name as string, JSON.parse(json as string));
+  const constants = new Map<string, string>();
+  const inlined = code.replace(
+    /\b(schema\d+)((?:\.[A-Za-z_$][\w$]*|\[\d+\])+)/g,
+    (ref, name: string, path: string) => {
+      if (!schemas.has(name)) return ref;
+      let value: unknown = schemas.get(name);
+      for (const [, key, index] of path.matchAll(/\.([A-Za-z_$][\w$]*)|\[(\d+)\]/g))
+        value = (value as Record<string, unknown>)[(key ?? index) as string];
+      if (value === undefined) throw new Error(`${ref} is not in the schema (scripts/contracts.ts)`);
+      const json = JSON.stringify(value);
+      let constant = constants.get(json);
+      if (!constant) {
+        constant = `schemaValue${constants.size}`;
+        constants.set(json, constant);
+      }
+      return constant;
+    },
+  );
+  const declarations = [...constants].map(([json, name]) => `const ${name} = ${json};`);
+  // After the schema constants, before the first validate function.
+  const at = inlined.search(/^function validate/m);
+  return `${inlined.slice(0, at)}${declarations.join('\n')}\n${inlined.slice(at)}`;
+}
+
 /** Namespace of the local schema version ids (itself a random UUID, fixed forever). */
 const LOCAL_ID_NAMESPACE = '6c1f3f0e-8b2d-4a4e-9d5b-7a0c2e4f6a81';
 
@@ -144,7 +178,7 @@ export function generateValidators(): GeneratedValidators {
     );
   }
 
-  code = compactErrors(code);
+  code = inlineSchemaValues(compactErrors(code));
 
   const record = (keys: readonly string[], value: (key: ContractName) => string) =>
     `{ ${keys.map((k) => `${k}: ${value(k as ContractName)}`).join(', ')} }`;

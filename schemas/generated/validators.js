@@ -33,6 +33,13 @@ const formats0 = formats["date-time"];
 const formats2 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const func2 = ucs2length;
 
+const schemaValue0 = ["user_request","admin","inactivity","fraud"];
+const schemaValue1 = ["password","sso","passkey","magic_link"];
+const schemaValue2 = ["pending","confirmed","paid","shipped","delivered","cancelled","refunded"];
+const schemaValue3 = ["customer_request","payment_failed","out_of_stock","fraud","other"];
+const schemaValue4 = ["card","bank_transfer","wallet","voucher"];
+const schemaValue5 = ["RetriesExhausted","RetryAttemptsExhausted","RecordAgeExceeded","MaximumPayloadSizeExceeded","SCHEMA_NOT_FOUND","DESERIALIZATION_ERROR","RecordRejected"];
+const schemaValue6 = {"^(.*)$":{"minItems":1,"maxItems":1,"type":"array","items":{"type":"object","required":["topic","partition","offset","timestamp","timestampType","headers"],"properties":{"topic":{"minLength":1,"maxLength":249,"type":"string"},"partition":{"minimum":0,"type":"integer"},"offset":{"minimum":0,"type":"integer"},"timestamp":{"type":"integer"},"timestampType":{"type":"string","enum":["CREATE_TIME","LOG_APPEND_TIME"]},"key":{"anyOf":[{"pattern":"^[A-Za-z0-9+/]*={0,2}$","type":"string"},{"type":"null"}]},"value":{"anyOf":[{"pattern":"^[A-Za-z0-9+/]*={0,2}$","type":"string"},{"type":"null"}]},"headers":{"type":"array","items":{"type":"object","patternProperties":{"^(.*)$":{"type":"array","items":{"minimum":-128,"maximum":255,"type":"integer"}}}}},"keySchemaMetadata":{"description":"The schema the mapping deserialized it with: {dataFormat, schemaId}, as AWS sends it."},"valueSchemaMetadata":{"description":"The schema the mapping deserialized it with: {dataFormat, schemaId}, as AWS sends it."}}}}};
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
@@ -756,7 +763,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/reason",keyword:"
 errors++;
 }
 if(!((((data9 === "user_request") || (data9 === "admin")) || (data9 === "inactivity")) || (data9 === "fraud"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/reason",keyword:"enum",params:{allowedValues: schema13.properties.data.properties.reason.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/reason",keyword:"enum",params:{allowedValues: schemaValue0}});
 errors++;
 }
 }
@@ -989,7 +996,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/method",keyword:"
 errors++;
 }
 if(!((((data9 === "password") || (data9 === "sso")) || (data9 === "passkey")) || (data9 === "magic_link"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/method",keyword:"enum",params:{allowedValues: schema14.properties.data.properties.method.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/method",keyword:"enum",params:{allowedValues: schemaValue1}});
 errors++;
 }
 }
@@ -1665,7 +1672,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/status",keyword:"
 errors++;
 }
 if(!(((((((data10 === "pending") || (data10 === "confirmed")) || (data10 === "paid")) || (data10 === "shipped")) || (data10 === "delivered")) || (data10 === "cancelled")) || (data10 === "refunded"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/status",keyword:"enum",params:{allowedValues: schema16.properties.data.properties.status.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/status",keyword:"enum",params:{allowedValues: schemaValue2}});
 errors++;
 }
 }
@@ -1676,7 +1683,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/previousStatus",k
 errors++;
 }
 if(!(((((((data11 === "pending") || (data11 === "confirmed")) || (data11 === "paid")) || (data11 === "shipped")) || (data11 === "delivered")) || (data11 === "cancelled")) || (data11 === "refunded"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/previousStatus",keyword:"enum",params:{allowedValues: schema16.properties.data.properties.previousStatus.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/previousStatus",keyword:"enum",params:{allowedValues: schemaValue2}});
 errors++;
 }
 }
@@ -1915,7 +1922,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/reason",keyword:"
 errors++;
 }
 if(!(((((data10 === "customer_request") || (data10 === "payment_failed")) || (data10 === "out_of_stock")) || (data10 === "fraud")) || (data10 === "other"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/reason",keyword:"enum",params:{allowedValues: schema17.properties.data.properties.reason.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/reason",keyword:"enum",params:{allowedValues: schemaValue3}});
 errors++;
 }
 }
@@ -2833,7 +2840,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/method",keyword:"
 errors++;
 }
 if(!((((data13 === "card") || (data13 === "bank_transfer")) || (data13 === "wallet")) || (data13 === "voucher"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/method",keyword:"enum",params:{allowedValues: schema20.properties.data.properties.method.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/method",keyword:"enum",params:{allowedValues: schemaValue4}});
 errors++;
 }
 }
@@ -3140,7 +3147,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/method",keyword:"
 errors++;
 }
 if(!((((data13 === "card") || (data13 === "bank_transfer")) || (data13 === "wallet")) || (data13 === "voucher"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/method",keyword:"enum",params:{allowedValues: schema21.properties.data.properties.method.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/method",keyword:"enum",params:{allowedValues: schemaValue4}});
 errors++;
 }
 }
@@ -4244,7 +4251,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/reason",keyword:"
 errors++;
 }
 if(!((((data9 === "user_request") || (data9 === "admin")) || (data9 === "inactivity")) || (data9 === "fraud"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/reason",keyword:"enum",params:{allowedValues: schema25.properties.data.properties.reason.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/reason",keyword:"enum",params:{allowedValues: schemaValue0}});
 errors++;
 }
 }
@@ -5007,7 +5014,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/status",keyword:"
 errors++;
 }
 if(!(((((((data10 === "pending") || (data10 === "confirmed")) || (data10 === "paid")) || (data10 === "shipped")) || (data10 === "delivered")) || (data10 === "cancelled")) || (data10 === "refunded"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/status",keyword:"enum",params:{allowedValues: schema28.properties.data.properties.status.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/status",keyword:"enum",params:{allowedValues: schemaValue2}});
 errors++;
 }
 }
@@ -5018,7 +5025,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/data/previousStatus",k
 errors++;
 }
 if(!(((((((data11 === "pending") || (data11 === "confirmed")) || (data11 === "paid")) || (data11 === "shipped")) || (data11 === "delivered")) || (data11 === "cancelled")) || (data11 === "refunded"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/data/previousStatus",keyword:"enum",params:{allowedValues: schema28.properties.data.properties.previousStatus.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/data/previousStatus",keyword:"enum",params:{allowedValues: schemaValue2}});
 errors++;
 }
 }
@@ -5959,7 +5966,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/requestContext/conditi
 errors++;
 }
 if(!(((((((data3 === "RetriesExhausted") || (data3 === "RetryAttemptsExhausted")) || (data3 === "RecordAgeExceeded")) || (data3 === "MaximumPayloadSizeExceeded")) || (data3 === "SCHEMA_NOT_FOUND")) || (data3 === "DESERIALIZATION_ERROR")) || (data3 === "RecordRejected"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/requestContext/condition",keyword:"enum",params:{allowedValues: schema32.properties.requestContext.properties.condition.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/requestContext/condition",keyword:"enum",params:{allowedValues: schemaValue5}});
 errors++;
 }
 }
@@ -6337,7 +6344,7 @@ vErrors = pushError(vErrors, {instancePath:instancePath+"/payload/records/" + ke
 errors++;
 }
 if(!((data30 === "CREATE_TIME") || (data30 === "LOG_APPEND_TIME"))){
-vErrors = pushError(vErrors, {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/timestampType",keyword:"enum",params:{allowedValues: schema32.properties.payload.properties.records.patternProperties["^(.*)$"].items.properties.timestampType.enum}});
+vErrors = pushError(vErrors, {instancePath:instancePath+"/payload/records/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0+"/timestampType",keyword:"enum",params:{allowedValues: schemaValue6["^(.*)$"].items.properties.timestampType.enum}});
 errors++;
 }
 }

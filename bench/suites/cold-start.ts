@@ -5,7 +5,8 @@
  * bundled with the same settings: a handler that does nothing (the floor: Node's own start), and bare
  * kafkajs handlers doing the same job by hand, and for the two DynamoDB functions (analytics,
  * analytics-api) bare handlers doing the same write or reads with the same AWS SDK client, which is
- * what those functions start against. Runs are interleaved across functions; medians are reported,
+ * what those functions start against; and the bare consumer inside middy with Powertools Logger and
+ * Metrics, the floor for a function that keeps its logs and metrics. Runs are interleaved across functions; medians are reported,
  * of the time and of the CPU time the process used (less disturbed by other work on the machine).
  * The producer's bundle is also weighed package by package, gzipped: each package's share is what the
  * gzipped bundle loses when that package's modules are emptied.
@@ -281,6 +282,7 @@ async function measure(ctx: SuiteContext, analyticsEnv: Record<string, string>):
     empty: 'bench/baselines/empty-handler.ts',
     'bare-producer': 'bench/baselines/bare-producer-handler.ts',
     'bare-consumer': 'bench/baselines/bare-consumer-handler.ts',
+    'bare-consumer-powertools': 'bench/baselines/bare-consumer-powertools-handler.ts',
     'bare-analytics': 'bench/baselines/bare-analytics-handler.ts',
     'bare-analytics-api': 'bench/baselines/bare-analytics-api-handler.ts',
   };
@@ -324,6 +326,7 @@ async function measure(ctx: SuiteContext, analyticsEnv: Record<string, string>):
   for (const name of ['empty', ...ATTRIBUTION.map((a) => `import-${a}`)]) events[name] = events.producer;
   events['bare-producer'] = events.producer;
   events['bare-consumer'] = events['user-consumer'];
+  events['bare-consumer-powertools'] = events['user-consumer'];
   events['bare-analytics'] = events.analytics;
   events['bare-analytics-api'] = events['analytics-api'];
   const eventFiles: Record<string, string> = {};

@@ -25,7 +25,7 @@ export const ESM_REQUIRE_BANNER =
  * The global lambdas/shared/tracer.cjs tests: `false` in a build with the Tracer off, whose dead
  * branch (the Tracer's `require`) esbuild then drops; absent when the sources run unbundled.
  */
-export const TRACER_BUNDLED = '__TRACER_BUNDLED__';
+const TRACER_BUNDLED = '__TRACER_BUNDLED__';
 
 /** esbuild `define` of a build with the Tracer on or off. */
 export function tracerDefine(tracer: boolean): Record<string, string> {

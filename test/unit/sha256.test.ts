@@ -3,14 +3,17 @@
  * BUNDLE_ALIASES): same digests, same HMACs, and the same MSK IAM token from the signer that uses it.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { Sha256 as JsSha256 } from '@aws-crypto/sha256-js';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_ALIASES, esbuildOptions } from '../../core/bundling';
 import { Sha256 } from '../../lambdas/shared/sha256';
 
 type Data = string | Uint8Array | ArrayBuffer;
+// The copy of @aws-crypto/sha256-js the MSK IAM signer uses (it is the signer's dependency, not ours).
+const signerRequire = createRequire(createRequire(import.meta.url).resolve('aws-msk-iam-sasl-signer-js'));
+const { Sha256: JsSha256 } = signerRequire('@aws-crypto/sha256-js') as { Sha256: typeof Sha256 };
 const inputs: Data[][] = [
   [],
   [''],

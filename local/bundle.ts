@@ -5,8 +5,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
-import { esbuildOptions, functionEntries } from '../core/bundling';
+import { build as esbuild } from 'esbuild';
+import { esbuildOptions, type FunctionBuild, functionEntries } from '../core/bundling';
 import { consumers } from '../core/topology';
 
 export const BUNDLE_BUDGET_BYTES = 300 * 1024;
@@ -20,13 +20,19 @@ export interface BundleReport {
   readonly largestInputs: { path: string; bytes: number }[];
 }
 
-/** Builds every function; returns what each weighs. */
-export async function bundleAll(outDir = join('.cache', 'bundles')): Promise<BundleReport[]> {
+/**
+ * Builds every function; returns what each weighs. With the Tracer off (the `tracer` setting's
+ * default) as deployed by default, unless `build.tracer` says otherwise.
+ */
+export async function bundleAll(
+  outDir = join('.cache', 'bundles'),
+  build: FunctionBuild = {},
+): Promise<BundleReport[]> {
   const reports: BundleReport[] = [];
   for (const [name, entry] of Object.entries(functionEntries(consumers))) {
     const file = join(outDir, name, 'index.mjs');
     await mkdir(join(outDir, name), { recursive: true });
-    const result = await build(esbuildOptions(entry, file));
+    const result = await esbuild(esbuildOptions(entry, file, build));
     // Metafile keys are relative to the working directory.
     const output = Object.entries(result.metafile?.outputs ?? {}).find(
       ([k]) => resolve(k) === resolve(file),

@@ -5,9 +5,13 @@
  * `schemas/generated/validators.js`), so a cold start neither loads Ajv's compiler nor compiles a
  * schema, and this module loads none of the TypeBox schemas either (only their types).
  */
-import type { ErrorObject } from 'ajv';
 import { isEventType } from './catalogue';
-import { type ContractValidator, contractNames, validators } from './generated/validators';
+import {
+  type ContractError,
+  type ContractValidator,
+  contractNames,
+  validators,
+} from './generated/validators';
 import type { AnyEvent, ContractName, DeadLetter, EventOf, EventType } from './index';
 
 /** One problem found in a value: where (JSON Pointer, `''` for the root) and what. */
@@ -43,15 +47,64 @@ function validatorFor(name: ContractName): ContractValidator {
   return fn;
 }
 
-function toIssues(errors: readonly ErrorObject[] | null | undefined): ContractIssue[] {
+/**
+ * The message Ajv 8 writes for an error (its `messages` option, in ajv/dist/vocabularies), from the
+ * keyword and parameters: the generated validators carry no message strings (scripts/contracts.ts).
+ * test/unit/validators-generated.test.ts checks every keyword the validators report against Ajv's own.
+ */
+export function ajvMessage(e: ContractError): string {
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `must have required property '${p.missingProperty}'`;
+    case 'type':
+      return `must be ${p.type}`;
+    case 'additionalProperties':
+      return 'must NOT have additional properties';
+    case 'const':
+      return 'must be equal to constant';
+    case 'enum':
+      return 'must be equal to one of the allowed values';
+    case 'pattern':
+      return `must match pattern "${p.pattern}"`;
+    case 'format':
+      return `must match format "${p.format}"`;
+    case 'maxLength':
+    case 'minLength':
+      return `must NOT have ${e.keyword === 'maxLength' ? 'more' : 'fewer'} than ${p.limit} characters`;
+    case 'maxItems':
+    case 'minItems':
+      return `must NOT have ${e.keyword === 'maxItems' ? 'more' : 'fewer'} than ${p.limit} items`;
+    case 'maxProperties':
+    case 'minProperties':
+      return `must NOT have ${e.keyword === 'maxProperties' ? 'more' : 'fewer'} than ${p.limit} properties`;
+    case 'maximum':
+    case 'minimum':
+    case 'exclusiveMaximum':
+    case 'exclusiveMinimum':
+      return `must be ${p.comparison} ${p.limit}`;
+    case 'multipleOf':
+      return `must be multiple of ${p.multipleOf}`;
+    case 'uniqueItems':
+      return `must NOT have duplicate items (items ## ${p.j} and ${p.i} are identical)`;
+    case 'anyOf':
+      return 'must match a schema in anyOf';
+    case 'oneOf':
+      return 'must match exactly one schema in oneOf';
+    default:
+      return `must pass "${e.keyword}" keyword validation`;
+  }
+}
+
+function toIssues(errors: readonly ContractError[] | null | undefined): ContractIssue[] {
   const issues = (errors ?? []).map((e) => ({
     path: e.keyword === 'required' ? `${e.instancePath}/${e.params.missingProperty}` : e.instancePath,
     message:
       e.keyword === 'additionalProperties'
         ? `must not have property "${e.params.additionalProperty}"`
         : e.keyword === 'const' || e.keyword === 'enum'
-          ? `${e.message}: ${JSON.stringify(e.params.allowedValue ?? e.params.allowedValues)}`
-          : (e.message ?? 'is invalid'),
+          ? `${ajvMessage(e)}: ${JSON.stringify(e.params.allowedValue ?? e.params.allowedValues)}`
+          : ajvMessage(e),
     keyword: e.keyword,
   }));
   if (issues.length > MAX_ISSUES) {

@@ -18,6 +18,7 @@ import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone';
 import addFormats from 'ajv-formats';
 import { uuidV5 } from '../core/uuid';
+import { formats } from '../schemas/formats';
 import {
   type ContractName,
   contractSchemas,
@@ -43,15 +44,78 @@ const HEADER = [
  * inlined declaration, and the expression used in place of the `require(...)` call.
  */
 const RUNTIME_HELPERS: Record<string, { readonly declaration: string; readonly expression: string }> = {
+  // Only the formats the code calls (schemas/formats.ts), not all of ajv-formats'.
   'require("ajv-formats/dist/formats").fullFormats': {
-    declaration: 'import { fullFormats } from "ajv-formats/dist/formats.js";',
-    expression: 'fullFormats',
+    declaration: 'import { formats } from "../formats";',
+    expression: 'formats',
   },
   'require("ajv/dist/runtime/ucs2length").default': {
     declaration: `// Ajv ${AJV_VERSION} ajv/dist/runtime/ucs2length (string length in code points, as maxLength counts).\n${require('ajv/dist/runtime/ucs2length').default.toString()}`,
     expression: 'ucs2length',
   },
 };
+
+/** What every recorded error goes through in the generated code (see {@link compactErrors}). */
+const ERROR_HELPER =
+  'function pushError(errors, error) { if (errors === null) return [error]; errors.push(error); return errors; }';
+
+/**
+ * Ajv's standalone code records each error in six lines (`const errN = {…}; if (vErrors === null)
+ * vErrors = [errN]; else vErrors.push(errN);`), about 1,200 times: this writes each as one call of
+ * {@link ERROR_HELPER}, and leaves out each error's `schemaPath` (a string per error site, which no
+ * caller reads: schemas/validator.ts reports the instance path, keyword and parameters). What the
+ * validators accept and the errors' other fields are unchanged (test/unit/validators-generated.test.ts
+ * compares them with Ajv compiling the same schemas at run time). Fails when Ajv writes errors some
+ * other way, rather than leave code of two kinds.
+ */
+function compactErrors(code: string): string {
+  const site =
+    /const (err\d+) = (\{instancePath[^\n]*\});\nif\(vErrors === null\)\{\nvErrors = \[\1\];\n\}\nelse \{\nvErrors\.push\(\1\);\n\}\n/g;
+  const compact = code
+    .replace(site, 'vErrors = pushError(vErrors, $2);\n')
+    .replace(/(\{instancePath[^\n]*?),schemaPath:"[^"\n]*"/g, '$1');
+  const left = /vErrors\.push|vErrors = \[|schemaPath:/.exec(compact);
+  if (left) {
+    throw new Error(
+      `Ajv ${AJV_VERSION}'s standalone code records an error in a way compactErrors (scripts/contracts.ts) does not handle: ${left[0]}`,
+    );
+  }
+  return compact;
+}
+
+/**
+ * Ajv's standalone code reads an `enum`'s values for its error from the whole contract schema
+ * (`schema13.properties.data.properties.reason.enum`), which keeps the schema object, descriptions
+ * and all, in every bundle; this puts each such value in a constant of its own, so that the schema
+ * objects are unused and left out of the bundles.
+ */
+function inlineSchemaValues(code: string): string {
+  const schemas = new Map<string, unknown>();
+  for (const [, name, json] of code.matchAll(/^const (schema\d+) = (\{.*\});$/gm))
+    schemas.set(name as string, JSON.parse(json as string));
+  const constants = new Map<string, string>();
+  const inlined = code.replace(
+    /\b(schema\d+)((?:\.[A-Za-z_$][\w$]*|\[\d+\])+)/g,
+    (ref, name: string, path: string) => {
+      if (!schemas.has(name)) return ref;
+      let value: unknown = schemas.get(name);
+      for (const [, key, index] of path.matchAll(/\.([A-Za-z_$][\w$]*)|\[(\d+)\]/g))
+        value = (value as Record<string, unknown>)[(key ?? index) as string];
+      if (value === undefined) throw new Error(`${ref} is not in the schema (scripts/contracts.ts)`);
+      const json = JSON.stringify(value);
+      let constant = constants.get(json);
+      if (!constant) {
+        constant = `schemaValue${constants.size}`;
+        constants.set(json, constant);
+      }
+      return constant;
+    },
+  );
+  const declarations = [...constants].map(([json, name]) => `const ${name} = ${json};`);
+  // After the schema constants, before the first validate function.
+  const at = inlined.search(/^function validate/m);
+  return `${inlined.slice(0, at)}${declarations.join('\n')}\n${inlined.slice(at)}`;
+}
 
 /** Namespace of the local schema version ids (itself a random UUID, fixed forever). */
 const LOCAL_ID_NAMESPACE = '6c1f3f0e-8b2d-4a4e-9d5b-7a0c2e4f6a81';
@@ -71,6 +135,9 @@ export function contractsAjv(): Ajv {
     strict: true,
     // `anyOf` branches that only add a `format` (ipAddress) are intentional.
     strictRequired: false,
+    // No message strings in the code: schemas/validator.ts writes each message from the error's keyword
+    // and parameters, as Ajv would have (a third of the code was messages and their concatenations).
+    messages: false,
     // `lines`: one statement a line, for readable diffs of the generated file; no effect on validation.
     code: { source: true, esm: true, lines: true },
   });
@@ -100,6 +167,10 @@ export function generateValidators(): GeneratedValidators {
     code = code.replaceAll(call, helper.expression);
     declarations.push(helper.declaration);
   }
+  for (const [, name] of code.matchAll(/\bformats\["([^"]+)"\]/g)) {
+    if (!Object.hasOwn(formats, name as string))
+      throw new Error(`The standalone code calls format ${name}: add it to schemas/formats.ts`);
+  }
   const unhandled = /require\([^)]*\)[.\w[\]"-]*/.exec(code);
   if (unhandled) {
     throw new Error(
@@ -107,13 +178,17 @@ export function generateValidators(): GeneratedValidators {
     );
   }
 
+  code = inlineSchemaValues(compactErrors(code));
+
   const record = (keys: readonly string[], value: (key: ContractName) => string) =>
     `{ ${keys.map((k) => `${k}: ${value(k as ContractName)}`).join(', ')} }`;
   const list = (values: readonly string[]) => `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
   const output = [
     ...HEADER,
-    `// Ajv ${AJV_VERSION} standalone code, options { allErrors: true, strict: true, strictRequired: false },`,
-    '// formats date-time, email, ipv4, ipv6 (ajv-formats).',
+    `// Ajv ${AJV_VERSION} standalone code, options { allErrors: true, strict: true, strictRequired: false,`,
+    '// messages: false }, formats date-time, email, ipv4, ipv6 (ajv-formats); errors without schemaPath,',
+    '// recorded through one helper (scripts/contracts.ts, compactErrors).',
+    ERROR_HELPER,
     ...declarations,
     code,
     '',
@@ -135,8 +210,10 @@ export function generateValidators(): GeneratedValidators {
     "import type { ErrorObject } from 'ajv';",
     "import type { ContractName, EventType } from '../index';",
     '',
+    '/** An Ajv error without its message and schema path (schemas/validator.ts writes the message). */',
+    "export type ContractError = Omit<ErrorObject, 'schemaPath' | 'message'>;",
     '/** An Ajv validate function: true when `data` is valid, otherwise false with `errors` set. */',
-    'export type ContractValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };',
+    'export type ContractValidator = ((data: unknown) => boolean) & { errors?: ContractError[] | null };',
     '',
     ...names.map((name) => `export declare const ${name}: ContractValidator;`),
     '',

@@ -3,8 +3,13 @@
  * and the time from spawning a fresh Node process to the first invocation served by that bundle: the
  * module loaded, the handler invoked once with a real event, its Kafka write acknowledged. Baselines,
  * bundled with the same settings: a handler that does nothing (the floor: Node's own start), and bare
- * kafkajs handlers doing the same job by hand. Runs are interleaved across functions; medians are
- * reported.
+ * kafkajs handlers doing the same job by hand, and for the two DynamoDB functions (analytics,
+ * analytics-api) bare handlers doing the same write or reads with the same AWS SDK client, which is
+ * what those functions start against; and the bare consumer inside middy with Powertools Logger and
+ * Metrics, the floor for a function that keeps its logs and metrics. Runs are interleaved across functions; medians are reported,
+ * of the time and of the CPU time the process used (less disturbed by other work on the machine).
+ * The producer's bundle is also weighed package by package, gzipped: each package's share is what the
+ * gzipped bundle loses when that package's modules are emptied.
  *
  * The environment is the deployed one (metrics on, source maps on) except for what needs AWS: plain
  * Kafka instead of MSK IAM (no token to sign), tracing off (no X-Ray daemon), and the analytics
@@ -16,8 +21,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { build } from 'esbuild';
-import { esbuildOptions } from '../../core/bundling';
+import { build, type Plugin } from 'esbuild';
+import { esbuildOptions, functionEntries } from '../../core/bundling';
+import { consumers } from '../../core/topology';
 import { ensureAnalyticsTable } from '../../local/analytics-table';
 import { bundleAll } from '../../local/bundle';
 import { type MotoServer, startMotoServer } from '../../local/moto';
@@ -36,14 +42,17 @@ const ATTRIBUTION = [
   'contracts-validator',
 ];
 
-export const BUNDLE_GOAL_BYTES = 300 * 1024;
-export const COLD_START_GOAL_MS = 150;
+/** Issue 16's goals: every bundle at most 110 KB gzipped, every cold start within ×1.10 of its baseline. */
+export const BUNDLE_GOAL_GZIP_BYTES = 110 * 1024;
+export const COLD_START_GOAL_RATIO = 1.1;
 
 export interface ColdStartRun {
   readonly totalMs: number;
   readonly bootMs: number;
   readonly importMs: number;
   readonly invokeMs: number;
+  /** CPU time (user + system) of the process from its start to the first invocation served. */
+  readonly cpuMs: number;
 }
 
 export interface ColdStartEntry {
@@ -60,9 +69,16 @@ export interface ColdStartResult {
   readonly repetitions: number;
   readonly functions: (ColdStartEntry & {
     readonly baseline: string;
-    readonly ratios: { readonly bytes: number; readonly coldStart: number };
+    readonly ratios: {
+      readonly bytes: number;
+      readonly gzipBytes: number;
+      readonly coldStart: number;
+      readonly cpu: number;
+    };
   })[];
   readonly baselines: ColdStartEntry[];
+  /** The producer's gzipped bundle by package: what it loses without each package's modules. */
+  readonly producerGzipByPackage: { readonly name: string; readonly gzipBytes: number }[];
 }
 
 const RUNNER = `
@@ -89,7 +105,8 @@ try {
   else if (r && Array.isArray(r.batchItemFailures)) { ok = r.batchItemFailures.length === 0; detail = 'failures ' + r.batchItemFailures.length; }
 } catch (e) { ok = false; detail = String(e && e.stack || e); }
 const t2 = performance.now();
-process.send({ bootMs, importMs: t1 - t0, invokeMs: t2 - t1, ok, detail }, () => process.exit(0));
+const cpu = process.cpuUsage();
+process.send({ bootMs, importMs: t1 - t0, invokeMs: t2 - t1, cpuMs: (cpu.user + cpu.system) / 1000, ok, detail }, () => process.exit(0));
 `;
 
 /** The API Gateway REST proxy event of `GET /analytics/daily?from=…&to=…`. */
@@ -111,6 +128,14 @@ function analyticsDailyEvent(from: string, to: string) {
   };
 }
 
+/** The baseline of each function; a function without one here is compared with `bare-<name>`. */
+const BASELINE_OF: Record<string, string> = {
+  producer: 'bare-producer',
+  'user-consumer': 'bare-consumer',
+  'order-consumer': 'bare-consumer',
+  'payment-consumer': 'bare-consumer',
+};
+
 const byPackage = (path: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? '(this project)';
 
 function packages(inputs: readonly { path: string; bytes: number }[]) {
@@ -120,6 +145,48 @@ function packages(inputs: readonly { path: string; bytes: number }[]) {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 8)
     .map(([name, bytes]) => ({ name, bytes }));
+}
+
+/**
+ * What each of the largest packages adds to the gzipped bundle of `entry`: the bundle rebuilt with
+ * that package's modules emptied is that much smaller gzipped (gzip shares strings across packages, so
+ * the shares do not add up exactly to the whole). The generated validators count as one package.
+ */
+async function gzipByPackage(entry: string): Promise<{ name: string; gzipBytes: number }[]> {
+  const options = {
+    ...esbuildOptions(entry, join(resolve('.cache', 'bench'), 'gzip-by-package.mjs')),
+    write: false,
+  };
+  const mjs = (r: { outputFiles?: { path: string; contents: Uint8Array }[] }) =>
+    r.outputFiles?.find((f) => f.path.endsWith('.mjs'))?.contents ?? new Uint8Array();
+  const full = await build(options);
+  const whole = gzipSync(mjs(full)).byteLength;
+  const output = Object.entries(full.metafile?.outputs ?? {}).find(([k]) => k.endsWith('.mjs'))?.[1];
+  const packageOf = (path: string) =>
+    path.includes('schemas/generated/') ? 'schemas/generated' : byPackage(path);
+  const sizes = new Map<string, number>();
+  for (const [path, v] of Object.entries(output?.inputs ?? {}))
+    sizes.set(packageOf(path), (sizes.get(packageOf(path)) ?? 0) + v.bytesInOutput);
+  const largest = [...sizes]
+    .filter(([name]) => name !== '(this project)')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([name]) => name);
+  const shares = [];
+  for (const name of largest) {
+    const stub: Plugin = {
+      name: 'empty-package',
+      setup(b) {
+        b.onLoad({ filter: /.*/ }, (args) =>
+          packageOf(args.path) === name ? { contents: 'module.exports = {};', loader: 'js' } : undefined,
+        );
+      },
+    };
+    // An emptied package may break imports by name; esbuild then reports it, and the share is unknown.
+    const without = await build({ ...options, plugins: [stub] }).catch(() => undefined);
+    if (without) shares.push({ name, gzipBytes: whole - gzipSync(mjs(without)).byteLength });
+  }
+  return shares.sort((a, b) => b.gzipBytes - a.gzipBytes);
 }
 
 /** One fresh process serving one invocation; the time from spawn to the answer. */
@@ -137,7 +204,14 @@ function coldStart(bundle: string, eventFile: string, env: Record<string, string
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on(
       'message',
-      (m: { bootMs: number; importMs: number; invokeMs: number; ok: boolean; detail: string }) => {
+      (m: {
+        bootMs: number;
+        importMs: number;
+        invokeMs: number;
+        cpuMs: number;
+        ok: boolean;
+        detail: string;
+      }) => {
         const totalMs = performance.now() - started;
         clearTimeout(timer);
         if (!m.ok) reject(new Error(`${bundle}: the first invocation failed: ${m.detail}\n${stderr}`));
@@ -147,6 +221,7 @@ function coldStart(bundle: string, eventFile: string, env: Record<string, string
             bootMs: round(m.bootMs, 1),
             importMs: round(m.importMs, 1),
             invokeMs: round(m.invokeMs, 1),
+            cpuMs: round(m.cpuMs, 1),
           });
       },
     );
@@ -207,6 +282,9 @@ async function measure(ctx: SuiteContext, analyticsEnv: Record<string, string>):
     empty: 'bench/baselines/empty-handler.ts',
     'bare-producer': 'bench/baselines/bare-producer-handler.ts',
     'bare-consumer': 'bench/baselines/bare-consumer-handler.ts',
+    'bare-consumer-powertools': 'bench/baselines/bare-consumer-powertools-handler.ts',
+    'bare-analytics': 'bench/baselines/bare-analytics-handler.ts',
+    'bare-analytics-api': 'bench/baselines/bare-analytics-api-handler.ts',
   };
   // Attribution: each dependency group imported alone; its import time less the empty handler's.
   for (const name of ATTRIBUTION) baselineEntries[`import-${name}`] = `bench/baselines/imports/${name}.ts`;
@@ -248,6 +326,9 @@ async function measure(ctx: SuiteContext, analyticsEnv: Record<string, string>):
   for (const name of ['empty', ...ATTRIBUTION.map((a) => `import-${a}`)]) events[name] = events.producer;
   events['bare-producer'] = events.producer;
   events['bare-consumer'] = events['user-consumer'];
+  events['bare-consumer-powertools'] = events['user-consumer'];
+  events['bare-analytics'] = events.analytics;
+  events['bare-analytics-api'] = events['analytics-api'];
   const eventFiles: Record<string, string> = {};
   for (const [name, event] of Object.entries(events)) {
     eventFiles[name] = join(dir, 'events', `${name}.json`);
@@ -288,30 +369,35 @@ async function measure(ctx: SuiteContext, analyticsEnv: Record<string, string>):
         bootMs: med('bootMs'),
         importMs: med('importMs'),
         invokeMs: med('invokeMs'),
+        cpuMs: med('cpuMs'),
       },
     };
   };
   const baselines = baselineReports.map(entry);
   const functions = reports.map((r) => {
     const e = entry(r);
-    const base = baselines.find(
-      (b) => b.name === (r.name === 'producer' ? 'bare-producer' : 'bare-consumer'),
-    );
+    const base = baselines.find((b) => b.name === BASELINE_OF[r.name] || b.name === `bare-${r.name}`);
     ctx.log(
-      `  ${r.name}: ${(e.bytes / 1024).toFixed(0)} KB, cold start ${e.median.totalMs} ms (import ${e.median.importMs}, first invocation ${e.median.invokeMs}) vs ${base?.name} ${((base?.bytes ?? 0) / 1024) | 0} KB, ${base?.median.totalMs} ms`,
+      `  ${r.name}: ${(e.bytes / 1024).toFixed(0)} KB (${(e.gzipBytes / 1024).toFixed(1)} gzip), cold start ${e.median.totalMs} ms, CPU ${e.median.cpuMs} ms (import ${e.median.importMs}, first invocation ${e.median.invokeMs}) vs ${base?.name} ${((base?.bytes ?? 0) / 1024) | 0} KB, ${base?.median.totalMs} ms, CPU ${base?.median.cpuMs} ms`,
     );
     return {
       ...e,
       baseline: base?.name ?? '',
       ratios: {
         bytes: ratio(e.bytes, base?.bytes ?? Number.NaN),
+        gzipBytes: ratio(e.gzipBytes, base?.gzipBytes ?? Number.NaN),
         coldStart: ratio(e.median.totalMs, base?.median.totalMs ?? Number.NaN),
+        cpu: ratio(e.median.cpuMs, base?.median.cpuMs ?? Number.NaN),
       },
     };
   });
   for (const b of baselines)
     ctx.log(
-      `  ${b.name}: ${(b.bytes / 1024).toFixed(0)} KB, ${b.median.totalMs} ms (boot ${b.median.bootMs}, import ${b.median.importMs}, first invocation ${b.median.invokeMs})`,
+      `  ${b.name}: ${(b.bytes / 1024).toFixed(0)} KB, ${b.median.totalMs} ms, CPU ${b.median.cpuMs} ms (boot ${b.median.bootMs}, import ${b.median.importMs}, first invocation ${b.median.invokeMs})`,
     );
-  return { repetitions, functions, baselines };
+  const producerGzipByPackage = await gzipByPackage(functionEntries(consumers).producer as string);
+  ctx.log(
+    `  producer, gzipped by package: ${producerGzipByPackage.map((p) => `${p.name} ${(p.gzipBytes / 1024).toFixed(1)} KB`).join(', ')}`,
+  );
+  return { repetitions, functions, baselines, producerGzipByPackage };
 }

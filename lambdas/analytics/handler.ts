@@ -32,13 +32,8 @@ import { analytics, type ConsumerSpec } from '../../core/topology';
 import type { ContractName } from '../../schemas/index';
 import { type BatchCounts, readEvent } from '../consumers/consumer';
 import { batchMetrics } from '../consumers/metrics';
-import {
-  containerWriter,
-  type HandlerOptions,
-  KafkaUnavailableError,
-  type KafkaWriter,
-  type OutgoingMessage,
-} from '../shared/kafka';
+import type { HandlerOptions, KafkaWriter, OutgoingMessage, WriterFactory } from '../shared/kafka';
+import { KafkaUnavailableError } from '../shared/kafka-errors';
 import { observability } from '../shared/observability';
 import { type AnalyticsStore, analyticsClient, analyticsTable, dynamoStore, StoreFailure } from './store';
 
@@ -193,13 +188,28 @@ export interface AnalyticsHandlerOptions extends HandlerOptions {
   readonly store?: AnalyticsStore;
 }
 
+/**
+ * The container's producer, with kafkajs loaded at the first write: this function writes to Kafka
+ * only for dead letters, and loading kafkajs is most of what its start would cost beyond the AWS SDK's
+ * (BENCHMARKS.md, cold start). esbuild keeps the module in the bundle, evaluated when first imported.
+ */
+const lazyContainerWriter: WriterFactory = (settings, log) => {
+  let writer: Promise<KafkaWriter> | undefined;
+  return {
+    async send(batch) {
+      writer ??= import('../shared/kafka').then((kafka) => kafka.containerWriter(settings, log));
+      return (await writer).send(batch);
+    },
+  };
+};
+
 /** The analytics function, writing dead letters with `options.writer` (the container's producer by default). */
 export function createHandler(options: AnalyticsHandlerOptions = {}) {
   const environment = readEnvironment();
   const { logger, metrics, tracing, serviceName, namespace } = observability(analytics.name);
   const log = (level: 'warn' | 'error', message: string, details: Record<string, unknown>) =>
     logger[level](message, details);
-  const writer = (options.writer ?? containerWriter)(environment.kafka, (level, message, details) =>
+  const writer = (options.writer ?? lazyContainerWriter)(environment.kafka, (level, message, details) =>
     logger[level](message, details),
   );
   // The table is read at the first batch, so loading the code needs no table (as the other functions).

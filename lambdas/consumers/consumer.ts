@@ -32,12 +32,8 @@ import { uuidV5 } from '../../core/uuid';
 import { contractVersions } from '../../schemas/catalogue';
 import type { AnyEvent, ContractName, EventType } from '../../schemas/index';
 import { ContractViolation, validateContract, validateEvent } from '../../schemas/validator';
-import {
-  KafkaUnavailableError,
-  type KafkaWriter,
-  type OutgoingMessage,
-  type TopicMessages,
-} from '../shared/kafka';
+import type { KafkaWriter, OutgoingMessage, TopicMessages } from '../shared/kafka';
+import { KafkaUnavailableError } from '../shared/kafka-errors';
 import { deriverOf } from './flows';
 
 /** Namespace of derived event ids (a fixed random UUID). */

@@ -38,14 +38,12 @@ import {
 import type { KafkaSettings } from '../../core/env';
 import type { KafkaWriter, TopicMessages } from '../../core/kafka-records';
 
-/** Kafka did not take the write in time, or could not be reached: retry later. */
-export class KafkaUnavailableError extends Error {
-  override readonly name = 'KafkaUnavailableError';
-}
+import { KafkaUnavailableError } from './kafka-errors';
 
 /** The admin client type, for the modules that manage topics (./topics.ts, the topics resource). */
 export type { Admin as KafkaAdmin } from 'kafkajs';
 export type { KafkaWriter, OutgoingMessage, TopicMessages } from '../../core/kafka-records';
+export { KafkaUnavailableError };
 
 export interface SharedProducerOptions {
   /** Give up on a send after this long (the caller decides what a timeout means). @default 10000 */

@@ -10,8 +10,19 @@
  */
 'use strict';
 
+/*
+ * A build with the `tracer` setting off defines `__TRACER_BUNDLED__` as `false` (core/bundling.ts):
+ * esbuild then drops the branch below, and with it the Tracer, the X-Ray SDK and semver. Unbundled
+ * (tsx, vitest) the global is absent and the Tracer loads as before.
+ */
 module.exports = function loadTracer() {
-  const { Tracer } = require('@aws-lambda-powertools/tracer');
-  const { captureLambdaHandler } = require('@aws-lambda-powertools/tracer/middleware');
-  return { Tracer, captureLambdaHandler };
+  if (typeof __TRACER_BUNDLED__ === 'undefined' || __TRACER_BUNDLED__) {
+    const { Tracer } = require('@aws-lambda-powertools/tracer');
+    const { captureLambdaHandler } = require('@aws-lambda-powertools/tracer/middleware');
+    return { Tracer, captureLambdaHandler };
+  }
+  throw new Error(
+    'POWERTOOLS_TRACE_ENABLED is true but this function was built without Powertools Tracer: ' +
+      'turn the tracer setting on and deploy again, so that the build includes it',
+  );
 };

@@ -257,7 +257,8 @@ export class EventFunction extends Construct {
       // lib/bundling.ts: the settings the local runtime's --bundles mode and the bundle-size report
       // build with too, so what is measured and run locally is what is deployed.
       bundling: {
-        ...functionBundling,
+        // The Tracer is in the bundle only when the function may load it (core/bundling.ts).
+        ...functionBundling(props.tracer ?? false),
         // With bundling skipped (context aws:cdk:bundling-stacks), CDK would fingerprint the whole project
         // directory, node_modules included, to name the asset it does not build: name it instead.
         assetHash: Stack.of(this).bundlingRequired ? undefined : `unbundled-${props.functionName}`,

@@ -3,8 +3,10 @@
 import type { ErrorObject } from 'ajv';
 import type { ContractName, EventType } from '../index';
 
+/** An Ajv error without its message and schema path (schemas/validator.ts writes the message). */
+export type ContractError = Omit<ErrorObject, 'schemaPath' | 'message'>;
 /** An Ajv validate function: true when `data` is valid, otherwise false with `errors` set. */
-export type ContractValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+export type ContractValidator = ((data: unknown) => boolean) & { errors?: ContractError[] | null };
 
 export declare const user_registered: ContractValidator;
 export declare const user_updated: ContractValidator;

@@ -45,13 +45,15 @@ describe('function entry points', () => {
 describe('function bundles', () => {
   let dir: string;
   let reports: BundleReport[];
+  let traced: BundleReport[];
   beforeAll(async () => {
     // Inside the project, so a bundle's external `@aws-sdk/*` imports resolve from node_modules as
     // they resolve from the runtime's own copy in Lambda (core/bundling.ts).
     await mkdir('.cache', { recursive: true });
     dir = await mkdtemp(join(resolve('.cache'), 'bundles-'));
     reports = await bundleAll(dir);
-  }, 120_000);
+    traced = await bundleAll(join(dir, 'traced'), { tracer: true });
+  }, 240_000);
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
@@ -76,14 +78,35 @@ describe('function bundles', () => {
     expect(code.match(/CHAOS|injected failure/gi) ?? []).toEqual([]);
   });
 
-  it.each(entries)('%s bundle loads Powertools Tracer when tracing is on, and only then', async (name) => {
+  // The `tracer` setting is a build input (core/bundling.ts): with it off (the default, `reports`), the
+  // bundle holds no Tracer, X-Ray SDK or semver, and says so if the environment asks for tracing.
+  it.each(entries)('%s bundle holds no Tracer when the tracer setting is off', async (name) => {
     const report = reports.find((r) => r.name === name) as BundleReport;
-    // The Tracer's X-Ray emitter is what loads node:dgram (segments go to the X-Ray daemon over UDP);
-    // nothing else in a function does at load (an AWS SDK client loads node:http, so that tells nothing).
-    const script = `import(${JSON.stringify(`file://${resolve(report.file)}`)}).then(m => console.log(typeof m.handler, process.moduleLoadList.includes('NativeModule dgram')))`;
-    const load = (tracing: boolean) =>
-      exportsHandler(['--input-type=module', '-e', script], { POWERTOOLS_TRACE_ENABLED: String(tracing) });
-    expect(await load(false)).toBe('function false');
-    expect(await load(true)).toBe('function true');
+    const inputs = report.largestInputs.map((i) => i.path);
+    expect(
+      inputs.filter((path) => /aws-xray-sdk|powertools\/tracer|node_modules\/semver\//.test(path)),
+    ).toEqual([]);
+    expect(await loadsTracer(report, false)).toBe('function false');
+    await expect(loadsTracer(report, true)).rejects.toThrow(
+      /POWERTOOLS_TRACE_ENABLED is true but this function was built without Powertools Tracer/,
+    );
   });
+
+  it.each(entries)(
+    '%s bundle built with the tracer setting on loads the Tracer when tracing is on, and only then',
+    async (name) => {
+      const report = traced.find((r) => r.name === name) as BundleReport;
+      expect(report.largestInputs.some((i) => /aws-xray-sdk-core/.test(i.path))).toBe(true);
+      expect(await loadsTracer(report, false)).toBe('function false');
+      expect(await loadsTracer(report, true)).toBe('function true');
+    },
+  );
 });
+
+/** Loads a bundle; says whether it exported its handler and loaded the Tracer's X-Ray emitter. */
+function loadsTracer(report: BundleReport, tracing: boolean): Promise<string> {
+  // The Tracer's X-Ray emitter is what loads node:dgram (segments go to the X-Ray daemon over UDP);
+  // nothing else in a function does at load (an AWS SDK client loads node:http, so that tells nothing).
+  const script = `import(${JSON.stringify(`file://${resolve(report.file)}`)}).then(m => console.log(typeof m.handler, process.moduleLoadList.includes('NativeModule dgram')))`;
+  return exportsHandler(['--input-type=module', '-e', script], { POWERTOOLS_TRACE_ENABLED: String(tracing) });
+}

@@ -240,7 +240,7 @@ export class SharedProducer implements KafkaWriter {
           // Handed over as they are, not copied: kafkajs 2.2.4 only reads the messages (producer/
           // messageProducer.js, sendMessages.js, groupMessagesPerPartition.js and the produce
           // request's encoder build their own objects around them), which
-          // test/integration/function-writer.test.ts checks.
+          // test/integration/shared-producer.test.ts checks.
           topicMessages: topicMessages as TopicMessages[] as Parameters<
             Producer['sendBatch']
           >[0]['topicMessages'],

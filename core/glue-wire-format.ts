@@ -78,6 +78,43 @@ export function encode(schemaVersionId: string, payload: Uint8Array, options: En
   return out;
 }
 
+/**
+ * Frames the JSON text `json` for `schemaVersionId`, uncompressed: the same bytes as
+ * `encode(schemaVersionId, Buffer.from(json, 'utf8'))`, written in one pass into a shared slab (as
+ * Node's `Buffer.from` does with its pool for small strings) instead of encoding the text into a
+ * buffer of its own, measuring it and copying it after the header. The result is a view of the slab:
+ * do not write into it.
+ */
+export function encodeJson(schemaVersionId: string, json: string): Buffer {
+  const id = uuidToBytes(schemaVersionId);
+  // A UTF-16 code unit takes at most 3 bytes in UTF-8 (a surrogate pair, two units, takes 4).
+  const most = HEADER_LENGTH + json.length * 3;
+  if (most > SLAB_BYTES - slabOffset) {
+    if (most > SLAB_BYTES / 4) {
+      const out = Buffer.allocUnsafe(HEADER_LENGTH + Buffer.byteLength(json, 'utf8'));
+      out[0] = HEADER_VERSION;
+      out[1] = COMPRESSION_NONE;
+      out.set(id, 2);
+      out.write(json, HEADER_LENGTH, 'utf8');
+      return out;
+    }
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  const start = slabOffset;
+  slab[start] = HEADER_VERSION;
+  slab[start + 1] = COMPRESSION_NONE;
+  slab.set(id, start + 2);
+  const end = start + HEADER_LENGTH + slab.write(json, start + HEADER_LENGTH, 'utf8');
+  slabOffset = (end + 7) & ~7;
+  return slab.subarray(start, end);
+}
+
+/** The slab {@link encodeJson} frames small records into; a new one once it is full. */
+const SLAB_BYTES = 64 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabOffset = 0;
+
 /** Reads a framed record, or throws a {@link GlueWireFormatError} saying what is wrong. */
 export function decode(record: Uint8Array, options: DecodeOptions = {}): DecodedRecord {
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;

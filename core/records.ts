@@ -6,7 +6,7 @@
 
 import type { ContractName, EventType } from '../schemas/index';
 import { localSchemaVersionId } from '../schemas/registry';
-import { encode } from './glue-wire-format';
+import { encodeJson } from './glue-wire-format';
 import type { OutgoingMessage } from './kafka-records';
 import type { TopicSpec } from './topology';
 import { topicOfEvent } from './topology';
@@ -77,7 +77,40 @@ function recordKey(topic: TopicSpec, event: EventLike): string {
  * integer arithmetic (`Math.imul`), checked against kafkajs' partitioner in test/unit/records.test.ts.
  */
 export function murmur2(key: string): number {
-  const data = Buffer.from(key, 'utf8');
+  // An ASCII key's UTF-8 bytes are its char codes: hash them without encoding the key into a buffer
+  // (the record keys are ASCII: a prefix and an entity id); any other key through its UTF-8 bytes.
+  const length = key.length;
+  for (let i = 0; i < length; i++)
+    if (key.charCodeAt(i) > 0x7f) return murmur2Bytes(Buffer.from(key, 'utf8'));
+  const m = 0x5bd1e995;
+  let h = 0x9747b28c ^ length;
+  const length4 = length & ~3;
+  for (let i = 0; i < length4; i += 4) {
+    let k =
+      key.charCodeAt(i) |
+      (key.charCodeAt(i + 1) << 8) |
+      (key.charCodeAt(i + 2) << 16) |
+      (key.charCodeAt(i + 3) << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const tail = length & 3;
+  if (tail > 0) {
+    if (tail === 3) h ^= key.charCodeAt(length4 + 2) << 16;
+    if (tail >= 2) h ^= key.charCodeAt(length4 + 1) << 8;
+    h ^= key.charCodeAt(length4);
+    h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
+/** {@link murmur2} of raw bytes. */
+function murmur2Bytes(data: Buffer): number {
   const length = data.length;
   const m = 0x5bd1e995;
   let h = 0x9747b28c ^ length;
@@ -130,13 +163,15 @@ export function eventRecord(
     message: {
       key,
       partition: partitionOf(topic, key),
-      value: encode(schemaVersionId, Buffer.from(JSON.stringify(event), 'utf8')),
+      // The event serialized once, into the framed buffer directly.
+      value: encodeJson(schemaVersionId, JSON.stringify(event)),
+      // Literal names (the ones in HEADERS): an object literal with computed keys is built key by key.
       headers: {
-        [HEADERS.contentType]: FRAMED_JSON,
-        [HEADERS.eventType]: event.eventType,
-        [HEADERS.correlationId]: event.correlationId,
-        [HEADERS.schemaVersionId]: schemaVersionId,
-      },
+        'content-type': FRAMED_JSON,
+        'event-type': event.eventType,
+        'correlation-id': event.correlationId,
+        'schema-version-id': schemaVersionId,
+      } satisfies Record<(typeof HEADERS)[keyof typeof HEADERS], string>,
     },
   };
 }

@@ -8,13 +8,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { fillEndpointFields, MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../../core/api/limits';
+import {
+  FILLED_BY_ENDPOINT,
+  fillEndpointFields,
+  MAX_BATCH_EVENTS,
+  MAX_BODY_BYTES,
+} from '../../core/api/limits';
 import { eventRecord, type SchemaVersionIds } from '../../core/records';
 import { type StreamSpec, streams, topicNamed } from '../../core/topology';
 import { contractVersions, isEventType } from '../../schemas/catalogue';
 import type { AnyEvent } from '../../schemas/index';
 import { checkContract } from '../../schemas/validator';
-import { KafkaUnavailableError, type KafkaWriter } from '../shared/kafka';
+import { KafkaUnavailableError, type KafkaWriter, type OutgoingMessage } from '../shared/kafka';
 import { jsonResponse, type RequestIssue, RequestRejected, ServiceUnavailable, toResponse } from './errors';
 
 /** Room kept in a topic's `max.message.bytes` for the record batch and record overhead. */
@@ -35,6 +40,22 @@ export interface Accepted {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+}
+
+/**
+ * A Kafka offset (an int64): a number while it is a safe integer, which every offset short of 2^53
+ * is; a bigint past that.
+ */
+type Offset = number | bigint;
+
+function offsetOf(text: string): Offset {
+  const n = Number(text);
+  return Number.isSafeInteger(n + 1) ? n : BigInt(text);
+}
+
+function nextOffset(offset: Offset): Offset {
+  if (typeof offset === 'bigint') return offset + 1n;
+  return Number.isSafeInteger(offset + 1) ? offset + 1 : BigInt(offset) + 1n;
 }
 
 function header(event: APIGatewayProxyEvent, name: string): string | undefined {
@@ -65,20 +86,22 @@ function bodyText(event: APIGatewayProxyEvent): string {
     ]);
   }
   const raw = event.body ?? '';
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.byteLength > MAX_BODY_BYTES) {
+  // A text body is only measured (its UTF-8 length), not copied into a buffer.
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : undefined;
+  const byteLength = bytes ? bytes.byteLength : Buffer.byteLength(raw, 'utf8');
+  if (byteLength > MAX_BODY_BYTES) {
     throw new RequestRejected(
       413,
       'PayloadTooLarge',
-      `the body is ${bytes.byteLength} bytes; the limit is ${MAX_BODY_BYTES}`,
+      `the body is ${byteLength} bytes; the limit is ${MAX_BODY_BYTES}`,
     );
   }
-  if (bytes.byteLength === 0) {
+  if (byteLength === 0) {
     throw new RequestRejected(400, 'ValidationError', 'the body is empty', [
       { location: 'body', path: '', message: 'must be a JSON document' },
     ]);
   }
-  if (!event.isBase64Encoded) return raw;
+  if (!bytes) return raw;
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
@@ -101,47 +124,68 @@ function parseJson(text: string): unknown {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Fills what the endpoint may fill, then checks the event against its contract and the stream. */
+/** What the endpoint fills in an event that leaves it out, for one request. */
+interface RequestDefaults {
+  readonly correlationId: string;
+  readonly occurredAt: string;
+  readonly newEventId: () => string;
+}
+
+/** Where item `index` of the request is in its body (a JSON Pointer); `undefined` for a single event. */
+const pointer = (index: number | undefined) => (index === undefined ? '' : `/events/${index}`);
+
+/** Whether `item` has every field the endpoint would otherwise fill. */
+function fillsNothing(item: Record<string, unknown>): boolean {
+  for (const field of FILLED_BY_ENDPOINT) if (item[field] === undefined) return false;
+  return true;
+}
+
+/**
+ * Fills what the endpoint may fill, then checks the event against its contract and the stream: the
+ * event, or what is wrong with it (`index`: its place in a batch).
+ */
 function prepare(
   item: unknown,
-  at: string,
+  index: number | undefined,
   stream: StreamSpec,
-  defaults: { correlationId: string; occurredAt: string; newEventId: () => string },
-): { event?: AnyEvent; issues: RequestIssue[] } {
+  defaults: RequestDefaults,
+): AnyEvent | RequestIssue[] {
   if (!isObject(item))
-    return { issues: [{ location: 'body', path: at, message: 'must be an event object' }] };
+    return [{ location: 'body', path: pointer(index), message: 'must be an event object' }];
   const eventType = item.eventType;
   if (eventType === undefined) {
-    return {
-      issues: [
-        { location: 'body', path: `${at}/eventType`, message: "must have required property 'eventType'" },
-      ],
-    };
+    return [
+      {
+        location: 'body',
+        path: `${pointer(index)}/eventType`,
+        message: "must have required property 'eventType'",
+      },
+    ];
   }
   if (!isEventType(eventType) || !stream.accepts.includes(eventType)) {
     const known = isEventType(eventType) ? 'is not accepted on' : 'is not an event type of';
-    return {
-      issues: [
-        {
-          location: 'body',
-          path: `${at}/eventType`,
-          message: `${JSON.stringify(eventType)} ${known} stream "${stream.name}" (accepted: ${stream.accepts.join(', ')})`,
-        },
-      ],
-    };
+    return [
+      {
+        location: 'body',
+        path: `${pointer(index)}/eventType`,
+        message: `${JSON.stringify(eventType)} ${known} stream "${stream.name}" (accepted: ${stream.accepts.join(', ')})`,
+      },
+    ];
   }
-  const event = fillEndpointFields(item, {
-    eventId: defaults.newEventId,
-    occurredAt: () => defaults.occurredAt,
-    correlationId: () => defaults.correlationId,
-    schemaVersion: () => contractVersions[eventType],
-  });
-  const issues = checkContract(eventType, event).map((i) => ({
-    location: 'body' as const,
-    path: `${at}${i.path}`,
-    message: i.message,
-  }));
-  return issues.length > 0 ? { issues } : { event: event as AnyEvent, issues };
+  // An event that has every field the endpoint fills is taken as parsed: a copy would be the same
+  // object (same keys in the same order, so the same JSON), and the parsed body is ours alone.
+  const event = fillsNothing(item)
+    ? item
+    : fillEndpointFields(item, {
+        eventId: defaults.newEventId,
+        occurredAt: () => defaults.occurredAt,
+        correlationId: () => defaults.correlationId,
+        schemaVersion: () => contractVersions[eventType],
+      });
+  const found = checkContract(eventType, event);
+  if (found.length === 0) return event as AnyEvent;
+  const at = pointer(index);
+  return found.map((i) => ({ location: 'body' as const, path: `${at}${i.path}`, message: i.message }));
 }
 
 /** Handles one API Gateway request. Never throws: every outcome is a response. */
@@ -185,7 +229,7 @@ async function accept(
   }
   const body = parseJson(bodyText(event));
 
-  let items: { item: unknown; at: string }[];
+  let items: readonly unknown[];
   if (batch) {
     if (!isObject(body) || !Array.isArray(body.events)) {
       throw new RequestRejected(400, 'ValidationError', 'a batch is {"events": [...]}', [
@@ -206,9 +250,9 @@ async function accept(
         { location: 'body', path: '', message: `must not have property ${JSON.stringify(extra[0])}` },
       ]);
     }
-    items = body.events.map((item, i) => ({ item, at: `/events/${i}` }));
+    items = body.events;
   } else {
-    items = [{ item: body, at: '' }];
+    items = [body];
   }
 
   const correlationHeader = header(event, 'x-correlation-id');
@@ -221,17 +265,17 @@ async function accept(
       },
     ]);
   }
-  const defaults = {
+  const defaults: RequestDefaults = {
     correlationId: correlationHeader ?? requestId,
     occurredAt: (deps.now?.() ?? new Date()).toISOString(),
     newEventId: deps.newEventId ?? randomUUID,
   };
   const issues: RequestIssue[] = [];
   const events: AnyEvent[] = [];
-  for (const { item, at } of items) {
-    const prepared = prepare(item, at, stream, defaults);
-    issues.push(...prepared.issues);
-    if (prepared.event) events.push(prepared.event);
+  for (let i = 0; i < items.length; i++) {
+    const prepared = prepare(items[i], batch ? i : undefined, stream, defaults);
+    if (Array.isArray(prepared)) for (const issue of prepared) issues.push(issue);
+    else events.push(prepared);
   }
   if (issues.length > 0) {
     const n = issues.length;
@@ -245,8 +289,9 @@ async function accept(
 
   const topic = topicNamed(stream.topic);
   const limit = topic.maxMessageBytes - RECORD_OVERHEAD_BYTES;
-  const records = events.map((e, i) => {
-    const { message } = eventRecord(e, deps.schemaVersionIds);
+  const messages: (OutgoingMessage & { partition: number })[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const { message } = eventRecord(events[i] as AnyEvent, deps.schemaVersionIds);
     const size = message.value.byteLength + Buffer.byteLength(message.key);
     if (size > limit) {
       throw new RequestRejected(
@@ -256,21 +301,18 @@ async function accept(
         [
           {
             location: 'body',
-            path: items[i]?.at ?? '',
+            path: pointer(batch ? i : undefined),
             message: `is ${size} bytes as a record, more than ${limit}`,
           },
         ],
       );
     }
-    return {
-      eventId: e.eventId,
-      message,
-    };
-  });
+    messages.push(message);
+  }
 
   let metadata: Awaited<ReturnType<KafkaWriter['send']>>;
   try {
-    metadata = await deps.writer.send([{ topic: topic.name, messages: records.map((r) => r.message) }]);
+    metadata = await deps.writer.send([{ topic: topic.name, messages }]);
   } catch (error) {
     if (error instanceof KafkaUnavailableError)
       throw new ServiceUnavailable(`events were not accepted: ${error.message}`);
@@ -278,16 +320,22 @@ async function accept(
   }
 
   // One produce request writes each partition's messages contiguously, in order, from its base offset.
-  const next = new Map<number, bigint>();
+  const next = new Map<number, Offset>();
   for (const m of metadata)
-    if (m.topicName === topic.name) next.set(m.partition, BigInt(m.baseOffset ?? '0'));
-  const accepted: Accepted[] = records.map((r) => {
-    const partition = r.message.partition as number;
+    if (m.topicName === topic.name) next.set(m.partition, offsetOf(m.baseOffset ?? '0'));
+  const accepted: Accepted[] = [];
+  for (let i = 0; i < messages.length; i++) {
+    const partition = (messages[i] as OutgoingMessage & { partition: number }).partition;
     const offset = next.get(partition);
     if (offset === undefined) throw new Error(`no acknowledgement for partition ${partition}`);
-    next.set(partition, offset + 1n);
-    return { eventId: r.eventId, topic: topic.name, partition, offset: offset.toString() };
-  });
+    next.set(partition, nextOffset(offset));
+    accepted.push({
+      eventId: (events[i] as AnyEvent).eventId,
+      topic: topic.name,
+      partition,
+      offset: String(offset),
+    });
+  }
   deps.onAccepted?.(accepted.length);
   return jsonResponse(202, batch ? { results: accepted } : accepted[0]);
 }

@@ -79,6 +79,27 @@ describe('SharedProducer', () => {
     });
   });
 
+  it("hands kafkajs the callers' messages as they are and leaves them unchanged", async () => {
+    // SharedProducer passes the messages to kafkajs without copying them: kafkajs must only read
+    // them, on a first write to a topic (which fetches its metadata) and on the same messages again.
+    const name = await topic(2);
+    const w = writer();
+    const deepFreeze = (m: OutgoingMessage) =>
+      Object.freeze({ ...m, headers: Object.freeze({ ...m.headers }) }) as OutgoingMessage;
+    const messages = [0, 1, 2].map((i) =>
+      deepFreeze({ ...message(0, i, i % 2), headers: { 'event-type': 'test', n: Buffer.from([i]) } }),
+    );
+    // Keys, partitions, and the bytes of values and headers (Buffer's toJSON lists them).
+    const before = JSON.stringify(messages);
+    await w.send([{ topic: name, messages }]);
+    await w.send([{ topic: name, messages }]);
+    expect(JSON.stringify(messages)).toBe(before);
+    const read = await readUntil(kafka, [name], () => true, 6);
+    expect(read.map((r) => r.message.value?.toString()).sort()).toEqual(
+      [0, 0, 1, 1, 2, 2].map((i) => `caller 0 record ${i}`),
+    );
+  });
+
   it('fails a send to a partition that was not acknowledged', async () => {
     const name = await topic(2);
     const w = writer();

@@ -4,6 +4,7 @@ import {
   COMPRESSION_ZLIB,
   decode,
   encode,
+  encodeJson,
   GlueWireFormatError,
   type GlueWireFormatErrorCode,
   HEADER_LENGTH,
@@ -134,6 +135,43 @@ describe('Glue Schema Registry wire format', () => {
 
   it('refuses to frame with a schema version id that is not a UUID', () => {
     expect(thrownBy(GlueWireFormatError, () => encode('user_registered-v1', json)).code).toBe(
+      'INVALID_SCHEMA_VERSION_ID',
+    );
+  });
+
+  it('frames JSON text byte for byte as the header followed by the UTF-8 of the text', () => {
+    // What the producer and the consumers write: 0x03, 0x00, the 16 bytes of the id, the JSON.
+    const texts = [
+      json.toString(),
+      '',
+      JSON.stringify({ name: 'Zoë Ångström', city: 'Kraków', note: 'ключ 🔑 \u{10FFFF}', lone: '\ud800' }),
+      '{"raw":"\ud800 a lone surrogate, written as U+FFFD"}',
+      JSON.stringify({ filler: 'x'.repeat(20_000) }),
+      JSON.stringify({ filler: 'é'.repeat(9_000) }),
+    ];
+    for (const text of texts) {
+      const expected = Buffer.concat([
+        Buffer.from([0x03, 0x00]),
+        Buffer.from(SCHEMA_VERSION_ID.replaceAll('-', ''), 'hex'),
+        Buffer.from(text, 'utf8'),
+      ]);
+      const framed = encodeJson(SCHEMA_VERSION_ID, text);
+      expect(framed.equals(expected)).toBe(true);
+      expect(decode(framed).payload.equals(Buffer.from(text, 'utf8'))).toBe(true);
+    }
+  });
+
+  it('keeps every framed record intact while later ones are framed', () => {
+    // Small records share buffers: none may be overwritten by the records framed after it.
+    const texts = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ i, pad: 'ü'.repeat(i % 97) }));
+    const framed = texts.map((t) => encodeJson(SCHEMA_VERSION_ID, t));
+    texts.forEach((t, i) => {
+      expect(framed[i]?.equals(encode(SCHEMA_VERSION_ID, Buffer.from(t, 'utf8')))).toBe(true);
+    });
+  });
+
+  it('refuses to frame JSON text with a schema version id that is not a UUID', () => {
+    expect(thrownBy(GlueWireFormatError, () => encodeJson('user_registered-v1', '{}')).code).toBe(
       'INVALID_SCHEMA_VERSION_ID',
     );
   });

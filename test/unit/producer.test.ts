@@ -103,6 +103,36 @@ describe('producer endpoint: accepted events', () => {
     }
   });
 
+  it('counts offsets exactly past 2^53, where a number would round', async () => {
+    // Kafka offsets are int64: a partition's base offset may exceed Number.MAX_SAFE_INTEGER.
+    const events = Array.from({ length: 4 }, (_, i) => ({
+      ...registered,
+      eventId: `0b7e3f1c-5d2a-4c8e-9f10-${String(i).padStart(12, '0')}`,
+    }));
+    const writer = new RecordingWriter();
+    const send = writer.send.bind(writer);
+    writer.send = async (batch) =>
+      (await send(batch)).map((m) => ({ ...m, baseOffset: String(2n ** 53n - 2n) }));
+    const { response, body } = await call({ batch: true, body: JSON.stringify({ events }) }, writer);
+    expect(response.statusCode).toBe(202);
+    expect(body.results.map((r: { offset: string }) => r.offset)).toEqual([
+      '9007199254740990',
+      '9007199254740991',
+      '9007199254740992',
+      '9007199254740993',
+    ]);
+  });
+
+  it('writes an event that needs nothing filled exactly as sent: same keys, same order', async () => {
+    // Keys in an order of the client's own: the record holds the event's JSON in that order.
+    const { data, eventType, ...envelope } = registered;
+    const reordered = { data, ...envelope, eventType };
+    const { response, writer } = await call({ body: JSON.stringify(reordered) });
+    expect(response.statusCode).toBe(202);
+    const payload = decode(writer.messagesTo('user-events')[0]?.value as Buffer).payload.toString();
+    expect(payload).toBe(JSON.stringify(reordered));
+  });
+
   it('accepts a base64-encoded body', async () => {
     const { response } = await call({ body: JSON.stringify(registered), base64: true });
     expect(response.statusCode).toBe(202);

@@ -6,8 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { murmur2, partitionOf } from '../../core/records';
-import { topics } from '../../core/topology';
+import { eventRecord, murmur2, partitionOf, schemaVersionIds } from '../../core/records';
+import { topicOfEvent, topics } from '../../core/topology';
+import { eventExamples } from '../../schemas/examples';
+import type { AnyEvent, EventType } from '../../schemas/index';
+import { localSchemaVersionId } from '../../schemas/registry';
 
 const kafkajs = Partitioners.DefaultPartitioner();
 
@@ -56,5 +59,38 @@ describe('partitionOf', () => {
     expect(murmur2('a-little-bit-longer-string')).toBe(-1486304829);
     expect(murmur2('lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8')).toBe(-58897971);
     expect(murmur2('abc')).toBe(479470107);
+  });
+});
+
+describe('eventRecord', () => {
+  const ids = schemaVersionIds(undefined);
+
+  it('writes each event as the Glue header (0x03, 0x00, the schema version id) and its JSON, with its key, partition and headers', () => {
+    const events = (Object.keys(eventExamples) as EventType[]).flatMap((type) =>
+      (eventExamples[type] as AnyEvent[]).map((e, i) => ({
+        ...e,
+        // Multi-byte text, where the framing must write UTF-8 bytes, not UTF-16 code units.
+        correlationId: i === 0 ? `ünïcödé-${type}` : e.correlationId,
+      })),
+    );
+    expect(events.length).toBeGreaterThan(10);
+    for (const event of events) {
+      const id = localSchemaVersionId(event.eventType);
+      const { topic, message } = eventRecord(event, ids);
+      expect(topic).toBe(topicOfEvent(event.eventType));
+      const expected = Buffer.concat([
+        Buffer.from([0x03, 0x00]),
+        Buffer.from(id.replaceAll('-', ''), 'hex'),
+        Buffer.from(JSON.stringify(event), 'utf8'),
+      ]);
+      expect(message.value.equals(expected)).toBe(true);
+      expect(message.partition).toBe(partitionOf(topic, message.key));
+      expect(message.headers).toEqual({
+        'content-type': 'application/vnd.aws.glue.schema-registry+json',
+        'event-type': event.eventType,
+        'correlation-id': event.correlationId,
+        'schema-version-id': id,
+      });
+    }
   });
 });

@@ -5,31 +5,47 @@
 import type { KafkaMessage } from 'kafkajs';
 import { type MskEvent, type MskRecord, signedBytes } from '../../core/msk-event';
 
-/** One consumed record in the MSK event's record shape (base64 key and value, signed header byte arrays). */
+/**
+ * One consumed record in the MSK event's record shape (base64 key and value, signed header byte
+ * arrays). `value`: the value to deliver when it is not the record's own (the schema-registry step
+ * delivers the payload without its Glue header); encoded from the Buffer given, without a copy.
+ */
 export function toMskRecord(
   topic: string,
   partition: number,
   message: KafkaMessage,
   logAppendTime = false,
+  value: Buffer | null = message.value,
 ): MskRecord {
   const headers: Record<string, number[]>[] = [];
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      if (v === undefined) continue;
-      headers.push({ [name]: signedBytes(typeof v === 'string' ? Buffer.from(v) : v) });
+  const source = message.headers;
+  if (source)
+    for (const name in source) {
+      const header = source[name];
+      if (Array.isArray(header)) {
+        for (const v of header) if (v !== undefined) headers.push({ [name]: headerBytes(v) });
+      } else if (header !== undefined) headers.push({ [name]: headerBytes(header) });
     }
-  }
-  return {
-    topic,
-    partition,
-    offset: Number(message.offset),
-    timestamp: Number(message.timestamp),
-    timestampType: logAppendTime ? 'LOG_APPEND_TIME' : 'CREATE_TIME',
-    ...(message.key === null ? {} : { key: message.key.toString('base64') }),
-    value: message.value === null ? null : message.value.toString('base64'),
-    headers,
-  };
+  const offset = Number(message.offset);
+  const timestamp = Number(message.timestamp);
+  const timestampType = logAppendTime ? 'LOG_APPEND_TIME' : 'CREATE_TIME';
+  const encoded = value === null ? null : value.toString('base64');
+  // Two literals rather than a spread: one object shape each, no intermediate object per record.
+  return message.key === null
+    ? { topic, partition, offset, timestamp, timestampType, value: encoded, headers }
+    : {
+        topic,
+        partition,
+        offset,
+        timestamp,
+        timestampType,
+        key: message.key.toString('base64'),
+        value: encoded,
+        headers,
+      };
 }
+
+const headerBytes = (v: string | Buffer): number[] => signedBytes(typeof v === 'string' ? Buffer.from(v) : v);
 
 /** An MSK invocation event holding `records`, grouped under `<topic>-<partition>` as Lambda does. */
 export function toMskEvent(

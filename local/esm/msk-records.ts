@@ -3,20 +3,32 @@
  * tests build the invocation event from what a kafkajs consumer read.
  */
 import type { KafkaMessage } from 'kafkajs';
-import { type MskEvent, type MskRecord, signedBytes } from '../../core/msk-event';
+import { type MskEvent, type MskRecord, type MskSchemaMetadata, signedBytes } from '../../core/msk-event';
+
+/** How a record is delivered, when not as read. */
+export interface MskDelivery {
+  /**
+   * The value to deliver when it is not the record's own (the schema-registry step delivers the
+   * payload without its Glue header). @default the record's value
+   */
+  readonly value?: Buffer | null;
+  /** What the schema-registry step says of the value (EventRecordFormat JSON). */
+  readonly valueSchemaMetadata?: MskSchemaMetadata;
+}
 
 /**
  * One consumed record in the MSK event's record shape (base64 key and value, signed header byte
- * arrays). `value`: the value to deliver when it is not the record's own (the schema-registry step
- * delivers the payload without its Glue header); encoded from the Buffer given, without a copy.
+ * arrays), encoded from the Buffers kafkajs read, without copying them first. `delivery`: what the
+ * schema-registry step delivers instead of the value as read.
  */
 export function toMskRecord(
   topic: string,
   partition: number,
   message: KafkaMessage,
   logAppendTime = false,
-  value: Buffer | null = message.value,
+  delivery: MskDelivery = {},
 ): MskRecord {
+  const value = delivery.value === undefined ? message.value : delivery.value;
   const headers: Record<string, number[]>[] = [];
   const source = message.headers;
   if (source)
@@ -30,19 +42,35 @@ export function toMskRecord(
   const timestamp = Number(message.timestamp);
   const timestampType = logAppendTime ? 'LOG_APPEND_TIME' : 'CREATE_TIME';
   const encoded = value === null ? null : value.toString('base64');
-  // Two literals rather than a spread: one object shape each, no intermediate object per record.
-  return message.key === null
-    ? { topic, partition, offset, timestamp, timestampType, value: encoded, headers }
-    : {
+  const key = message.key === null ? undefined : message.key.toString('base64');
+  // Built in one go (no spread, no property added afterwards): one object per record.
+  const metadata = delivery.valueSchemaMetadata;
+  if (key === undefined)
+    return metadata
+      ? {
+          topic,
+          partition,
+          offset,
+          timestamp,
+          timestampType,
+          value: encoded,
+          headers,
+          valueSchemaMetadata: metadata,
+        }
+      : { topic, partition, offset, timestamp, timestampType, value: encoded, headers };
+  return metadata
+    ? {
         topic,
         partition,
         offset,
         timestamp,
         timestampType,
-        key: message.key.toString('base64'),
+        key,
         value: encoded,
         headers,
-      };
+        valueSchemaMetadata: metadata,
+      }
+    : { topic, partition, offset, timestamp, timestampType, key, value: encoded, headers };
 }
 
 const headerBytes = (v: string | Buffer): number[] => signedBytes(typeof v === 'string' ? Buffer.from(v) : v);

@@ -507,16 +507,15 @@ export class LocalEventSourceMapping {
     else if (m.schemaRegistry?.format === 'JSON') {
       // The JSON text as the producer wrote it (parsing and serializing it again would give the
       // same value, at a cost per record).
-      const record = toMskRecord(topic, partition, message, false, result.payload);
-      delivered = {
-        ...record,
+      delivered = toMskRecord(topic, partition, message, false, {
+        value: result.payload,
         valueSchemaMetadata: { dataFormat: 'JSON', schemaId: result.schemaVersionId },
-      };
+      });
     } else {
       // SOURCE: "Lambda removes all schema metadata, such as the schema ID, before sending the
       // record to your function" (API_KafkaSchemaRegistryConfig, EventRecordFormat): the payload
       // without its Glue header, no valueSchemaMetadata.
-      delivered = toMskRecord(topic, partition, message, false, result.payload);
+      delivered = toMskRecord(topic, partition, message, false, { value: result.payload });
     }
     // Filters run after the schema-registry step (services-consume-kafka-events.html, "How Lambda
     // performs schema validation"): records that match no pattern are committed without invoking.

@@ -82,7 +82,7 @@ export async function consumerPath(ctx: SuiteContext): Promise<ConsumerPathResul
       const r = await run(ctx, { ...common, mode });
       runs[mode].push(r);
       ctx.log(
-        `  ${mode}: ${r.records} records in ${r.elapsedMs} ms = ${r.recordsPerSecond}/s, peak RSS ${r.peakRssMb} MiB${r.complete ? '' : ' (time limit)'}`,
+        `  ${mode}: ${r.records} records in ${r.elapsedMs} ms = ${r.recordsPerSecond}/s, ${r.cpuMicrosPerRecord} µs CPU/record, peak RSS ${r.peakRssMb} MiB${r.complete ? '' : ' (time limit)'}`,
       );
     }
   }

@@ -33,6 +33,13 @@ export interface ConsumerArgs {
   readonly windowSeconds: number;
   readonly timeLimitMs: number;
   readonly profile?: boolean;
+  /**
+   * Experiments, not used by the suites: `none` invokes a handler that does nothing, and the baseline
+   * derives and writes nothing (what the mapping and kafkajs' consumer cost alone); `mappingValidation: false` turns the mapping's schema validation off
+   * (SchemaValidationConfigs []), to measure its share.
+   */
+  readonly handler?: 'user-consumer' | 'none';
+  readonly mappingValidation?: boolean;
 }
 
 export interface ConsumerResult {
@@ -45,6 +52,8 @@ export interface ConsumerResult {
   readonly invocations: number;
   readonly rssAtStartMb: number;
   readonly peakRssMb: number;
+  /** CPU time of this process (user + system) per committed record while measuring, in µs. */
+  readonly cpuMicrosPerRecord: number;
   readonly profile?: ProfileSummary;
 }
 
@@ -83,12 +92,16 @@ async function main(): Promise<ConsumerResult> {
         consumerGroupId: args.groupId,
         batchSize: args.batchSize,
         maximumBatchingWindowSeconds: args.windowSeconds,
+        ...(args.mappingValidation === false
+          ? { schemaRegistry: { ...base.mapping.schemaRegistry, validateValue: false } }
+          : {}),
       },
     };
     const settings = { brokers: args.brokers.split(','), auth: 'plaintext' as const, region: undefined };
     // The function's and the mapping's writers as the local runtime builds them (local/runtime.ts).
     const functionWriters = coalescingWriters();
-    const handler = createHandler({ writer: functionWriters.create });
+    const handler =
+      args.handler === 'none' ? async () => undefined : createHandler({ writer: functionWriters.create });
     const writer = new CoalescingWriter(
       new SharedProducer(createKafka({ ...settings, clientId: 'bench-esm' }, quiet)),
     );
@@ -134,11 +147,13 @@ async function main(): Promise<ConsumerResult> {
         for (let i = 0; i < batch.messages.length; i += args.batchSize) {
           if (!isRunning() || isStale()) return;
           const chunk = batch.messages.slice(i, i + args.batchSize);
-          const out = chunk.flatMap((m: KafkaMessage) =>
-            m.value ? bareDerive(m.value, batch.topic, batch.partition, m.offset, now) : [],
-          );
           invocations++;
-          await producer.sendBatch({ acks: -1, topicMessages: byTopic(out) });
+          if (args.handler !== 'none') {
+            const out = chunk.flatMap((m: KafkaMessage) =>
+              m.value ? bareDerive(m.value, batch.topic, batch.partition, m.offset, now) : [],
+            );
+            await producer.sendBatch({ acks: -1, topicMessages: byTopic(out) });
+          }
           const last = chunk[chunk.length - 1] as KafkaMessage;
           const next = BigInt(last.offset) + 1n;
           resolveOffset(last.offset);
@@ -156,6 +171,8 @@ async function main(): Promise<ConsumerResult> {
     };
   }
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
+  const recordsAtStart = Number(processed());
   const joinMs = Math.round(started - joinStarted);
   const profiler = args.profile ? await startProfile(`consumer-${args.mode}-b${args.batchSize}`) : undefined;
   const deadline = started + args.timeLimitMs;
@@ -168,6 +185,7 @@ async function main(): Promise<ConsumerResult> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const end = complete ? lastCommitAt : performance.now();
+  const cpu = process.cpuUsage(cpuAtStart);
   const records = Number(processed());
   const profile = await profiler?.stop();
   await stop();
@@ -181,6 +199,8 @@ async function main(): Promise<ConsumerResult> {
     invocations,
     rssAtStartMb,
     peakRssMb: peakRssMb(),
+    cpuMicrosPerRecord:
+      Math.round(((cpu.user + cpu.system) / Math.max(1, records - recordsAtStart)) * 10) / 10,
     ...(profile ? { profile } : {}),
   };
 }

@@ -3,33 +3,77 @@
  * tests build the invocation event from what a kafkajs consumer read.
  */
 import type { KafkaMessage } from 'kafkajs';
-import { type MskEvent, type MskRecord, signedBytes } from '../../core/msk-event';
+import { type MskEvent, type MskRecord, type MskSchemaMetadata, signedBytes } from '../../core/msk-event';
 
-/** One consumed record in the MSK event's record shape (base64 key and value, signed header byte arrays). */
+/** How a record is delivered, when not as read. */
+export interface MskDelivery {
+  /**
+   * The value to deliver when it is not the record's own (the schema-registry step delivers the
+   * payload without its Glue header). @default the record's value
+   */
+  readonly value?: Buffer | null;
+  /** What the schema-registry step says of the value (EventRecordFormat JSON). */
+  readonly valueSchemaMetadata?: MskSchemaMetadata;
+}
+
+/**
+ * One consumed record in the MSK event's record shape (base64 key and value, signed header byte
+ * arrays), encoded from the Buffers kafkajs read, without copying them first. `delivery`: what the
+ * schema-registry step delivers instead of the value as read.
+ */
 export function toMskRecord(
   topic: string,
   partition: number,
   message: KafkaMessage,
   logAppendTime = false,
+  delivery: MskDelivery = {},
 ): MskRecord {
+  const value = delivery.value === undefined ? message.value : delivery.value;
   const headers: Record<string, number[]>[] = [];
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      if (v === undefined) continue;
-      headers.push({ [name]: signedBytes(typeof v === 'string' ? Buffer.from(v) : v) });
+  const source = message.headers;
+  if (source)
+    for (const name in source) {
+      const header = source[name];
+      if (Array.isArray(header)) {
+        for (const v of header) if (v !== undefined) headers.push({ [name]: headerBytes(v) });
+      } else if (header !== undefined) headers.push({ [name]: headerBytes(header) });
     }
-  }
-  return {
-    topic,
-    partition,
-    offset: Number(message.offset),
-    timestamp: Number(message.timestamp),
-    timestampType: logAppendTime ? 'LOG_APPEND_TIME' : 'CREATE_TIME',
-    ...(message.key === null ? {} : { key: message.key.toString('base64') }),
-    value: message.value === null ? null : message.value.toString('base64'),
-    headers,
-  };
+  const offset = Number(message.offset);
+  const timestamp = Number(message.timestamp);
+  const timestampType = logAppendTime ? 'LOG_APPEND_TIME' : 'CREATE_TIME';
+  const encoded = value === null ? null : value.toString('base64');
+  const key = message.key === null ? undefined : message.key.toString('base64');
+  // Built in one go (no spread, no property added afterwards): one object per record.
+  const metadata = delivery.valueSchemaMetadata;
+  if (key === undefined)
+    return metadata
+      ? {
+          topic,
+          partition,
+          offset,
+          timestamp,
+          timestampType,
+          value: encoded,
+          headers,
+          valueSchemaMetadata: metadata,
+        }
+      : { topic, partition, offset, timestamp, timestampType, value: encoded, headers };
+  return metadata
+    ? {
+        topic,
+        partition,
+        offset,
+        timestamp,
+        timestampType,
+        key,
+        value: encoded,
+        headers,
+        valueSchemaMetadata: metadata,
+      }
+    : { topic, partition, offset, timestamp, timestampType, key, value: encoded, headers };
 }
+
+const headerBytes = (v: string | Buffer): number[] => signedBytes(typeof v === 'string' ? Buffer.from(v) : v);
 
 /** An MSK invocation event holding `records`, grouped under `<topic>-<partition>` as Lambda does. */
 export function toMskEvent(

@@ -147,12 +147,14 @@ export const LOCAL_CLUSTER_ARN = 'arn:aws:kafka:local:000000000000:cluster/local
 const DEFAULT_TIMEOUT_SECONDS = 3;
 const DEFAULT_MEMORY_MB = 128;
 
-/** A record read from the partition and what the mapping made of it. */
+/**
+ * A record read from the partition and what the mapping made of it. The record as read (for dead
+ * letters) is built again from the kafkajs message when needed, not kept: most records are never
+ * dead-lettered, and a second base64 copy of every value held until commit costs memory and CPU.
+ */
 interface Prepared {
   /** The record as delivered to the function (after the schema-registry step). */
   readonly delivered: MskRecord;
-  /** The record as read from Kafka, for dead letters. */
-  readonly original: MskRecord;
   /** Its share of an invocation payload, estimated. */
   readonly size: number;
 }
@@ -160,6 +162,9 @@ interface Prepared {
 interface Pending extends Prepared {
   readonly message: KafkaMessage;
 }
+
+/** What the schema-registry step makes of a value: why it cannot be delivered, or what to deliver. */
+type Deserialized = PoisonRecord | { json: unknown; payload: Buffer; schemaVersionId: string };
 
 interface History {
   invokeCount: number;
@@ -196,6 +201,13 @@ export class LocalEventSourceMapping {
   private readonly prepared = new Map<number, Map<string, Prepared | 'skip'>>();
   /** Per partition, when the first record of the batch being gathered was read. */
   private readonly windowStart = new Map<number, number>();
+  /**
+   * Schema versions found in the registry, by id. A Glue schema version id names one definition for
+   * good (a new definition is registered as a new version with its own id:
+   * https://docs.aws.amazon.com/glue/latest/webapi/API_RegisterSchemaVersion.html), so a version found
+   * once is not looked up again; an id not found is asked again at its next record.
+   */
+  private readonly schemaVersions = new Map<string, SchemaVersion>();
 
   /** Checks the options and settings (a clear error for each problem); connects to nothing before `start`. */
   constructor(private readonly options: LocalEventSourceMappingOptions) {
@@ -347,6 +359,12 @@ export class LocalEventSourceMapping {
     }
   }
 
+  /**
+   * Runs the records of a fetched batch of one partition, in order, one invocation batch at a time.
+   * Records are prepared (schema-registry step, filters, payload cap) as each invocation batch is
+   * gathered, not all at once: only the records of the batch being gathered or invoked are held in
+   * the MSK event shape, whatever the fetch returned (up to MAX_PAYLOAD_BYTES per partition).
+   */
   private async onBatch({
     batch,
     heartbeat,
@@ -361,6 +379,7 @@ export class LocalEventSourceMapping {
       this.prepared.set(partition, prepared);
     }
     const known = prepared;
+    const messages = batch.messages;
     const commit = async (message: KafkaMessage) => {
       const next = (BigInt(message.offset) + 1n).toString();
       resolveOffset(message.offset);
@@ -373,48 +392,70 @@ export class LocalEventSourceMapping {
       }
       this.options.observer?.committed?.(this.name, partition, next);
     };
-
-    // What to do with each record read: skip (filtered or dead-lettered already) or invoke.
-    const entries: { message: KafkaMessage; pending?: Pending }[] = [];
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      let result = known.get(message.offset);
-      if (result === undefined) {
-        result = await this.prepare(toMskRecord(topic, partition, message), message.value);
-        known.set(message.offset, result);
-      }
-      entries.push({ message, pending: result === 'skip' ? undefined : { ...result, message } });
-    }
-
-    let next = 0; // first entry not committed
-    /** Commits every entry before `end` (and before the next record to invoke). */
-    const commitUpTo = async (end: number) => {
-      let last = end - 1;
-      while (last + 1 < entries.length && !entries[last + 1]?.pending) last++;
-      if (last >= next) await commit((entries[last] as (typeof entries)[number]).message);
-      next = last + 1;
-    };
-    await commitUpTo(next);
+    const limit = this.resolved.batchSize;
     const windowMs = this.resolved.batchingWindowMs;
-    // The records to invoke, in order, and where each is among the entries.
-    const queue: Pending[] = [];
-    const entryOf = new Map<Pending, number>();
-    for (const [i, e] of entries.entries()) {
-      if (!e.pending) continue;
-      queue.push(e.pending);
-      entryOf.set(e.pending, i);
-    }
-    let head = 0; // first record of the queue not done
-    while (head < queue.length && isRunning() && !isStale()) {
-      const chunk = this.takeChunk(queue, head);
-      const full = head + chunk.length < queue.length || chunk.length >= this.resolved.batchSize;
-      if (!full && windowMs > 0) {
+
+    let next = 0; // first message not committed
+    while (next < messages.length) {
+      // Nothing changes isRunning or isStale within synchronous code: they are checked after each wait.
+      if (!isRunning() || isStale()) return;
+      // Gather the next invocation batch from `next` on: at most BatchSize records and 6 MB of event
+      // payload (estimated), each record prepared once (skipped: filtered or dead-lettered already).
+      const chunk: Pending[] = [];
+      /** Where each record of the chunk is among the messages. */
+      const at: number[] = [];
+      let bytes = EVENT_OVERHEAD_BYTES;
+      let end = next; // messages before `end` are in the chunk or skipped
+      let full = false;
+      while (end < messages.length) {
+        if (chunk.length >= limit) {
+          full = true;
+          break;
+        }
+        const message = messages[end] as KafkaMessage;
+        let result = known.get(message.offset);
+        if (result === undefined) {
+          const step = this.prepare(topic, partition, message);
+          if (step instanceof Promise) {
+            result = await step;
+            known.set(message.offset, result);
+            if (!isRunning() || isStale()) return;
+          } else {
+            result = step;
+            known.set(message.offset, result);
+          }
+        }
+        if (result === 'skip') {
+          end++;
+          continue;
+        }
+        if (bytes + result.size > MAX_PAYLOAD_BYTES) {
+          full = true;
+          break;
+        }
+        if (chunk.length === 0 && end > next) {
+          // Skipped records before the batch's first one are committed before it is invoked.
+          await commit(messages[end - 1] as KafkaMessage);
+          next = end;
+          if (!isRunning() || isStale()) return;
+        }
+        chunk.push({ delivered: result.delivered, size: result.size, message });
+        at.push(end);
+        bytes += result.size;
+        end++;
+      }
+      if (chunk.length === 0) {
+        // Only skipped records left: commit them.
+        if (end > next) await commit(messages[end - 1] as KafkaMessage);
+        return;
+      }
+      if (!full && chunk.length < limit && windowMs > 0) {
         const started = this.windowStart.get(partition) ?? Date.now();
         this.windowStart.set(partition, started);
         const left = started + windowMs - Date.now();
         if (left > 0) {
           // Not full and the window is open: read the partition again shortly (what is left
-          // unresolved is fetched again, with whatever arrived since).
+          // unresolved is fetched again, with whatever arrived since; what was prepared is kept).
           await sleep(Math.min(left, WINDOW_POLL_MS));
           return;
         }
@@ -422,112 +463,110 @@ export class LocalEventSourceMapping {
       this.windowStart.delete(partition);
       const done = await this.runChunk(chunk, heartbeat, isRunning);
       if (done === 0) return;
-      head += done;
-      await commitUpTo((entryOf.get(chunk[done - 1] as Pending) as number) + 1);
+      // A whole batch also commits the skipped records gathered after its last one.
+      const last = done < chunk.length || full ? (at[done - 1] as number) : end - 1;
+      await commit(messages[last] as KafkaMessage);
+      next = last + 1;
       if (done < chunk.length) return;
     }
   }
 
-  /** The schema-registry step, the payload cap and the filters. Returns what to deliver, or 'skip'. */
-  private async prepare(original: MskRecord, value: Buffer | null): Promise<Prepared | 'skip'> {
+  /**
+   * The schema-registry step, the filters and the payload cap: what to deliver, or 'skip' (filtered,
+   * or sent to the on-failure destination). Synchronous unless a schema version must be looked up or
+   * a dead letter written, so a record costs no promise on the common path.
+   */
+  private prepare(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+  ): Prepared | 'skip' | Promise<Prepared | 'skip'> {
+    const registry = this.resolved.schemaRegistry;
+    if (!registry) return this.admit(topic, partition, message, undefined);
+    const result = this.deserialize(message.value, registry.validateValue);
+    return result instanceof Promise
+      ? result.then((r) => this.admit(topic, partition, message, r))
+      : this.admit(topic, partition, message, result);
+  }
+
+  /** The rest of `prepare` once the schema-registry step (when configured) has given `result`. */
+  private admit(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    result: Deserialized | undefined,
+  ): Prepared | 'skip' | Promise<'skip'> {
     const m = this.resolved;
-    const registry = m.schemaRegistry;
-    let delivered = original;
-    /** What the filters look at: the deserialized JSON, or the value's bytes as text or JSON. */
-    let subject: () => FilterSubject;
-    if (registry) {
-      const result = await this.deserialize(value, registry.validateValue);
-      if (result instanceof PoisonRecord) {
-        await this.deadLetter([original], result, { invokeCount: 0, responseContext: null });
-        return 'skip';
-      }
-      if (registry.format === 'JSON') {
-        delivered = {
-          ...original,
-          // The JSON text as the producer wrote it (parsing and serializing it again would give the
-          // same value, at a cost per record).
-          value: result.payload.toString('base64'),
-          valueSchemaMetadata: { dataFormat: 'JSON', schemaId: result.schemaVersionId },
-        };
-        subject = () => ({ json: result.json });
-      } else {
-        // SOURCE: "Lambda removes all schema metadata, such as the schema ID, before sending the
-        // record to your function" (API_KafkaSchemaRegistryConfig, EventRecordFormat): the payload
-        // without its Glue header, no valueSchemaMetadata.
-        delivered = { ...original, value: result.payload.toString('base64') };
-        subject = () => kafkaValue(result.payload);
-      }
+    if (result instanceof PoisonRecord)
+      return this.deadLetter([toMskRecord(topic, partition, message)], result, {
+        invokeCount: 0,
+        responseContext: null,
+      }).then(() => 'skip' as const);
+    let delivered: MskRecord;
+    if (!result) delivered = toMskRecord(topic, partition, message);
+    else if (m.schemaRegistry?.format === 'JSON') {
+      // The JSON text as the producer wrote it (parsing and serializing it again would give the
+      // same value, at a cost per record).
+      delivered = toMskRecord(topic, partition, message, false, {
+        value: result.payload,
+        valueSchemaMetadata: { dataFormat: 'JSON', schemaId: result.schemaVersionId },
+      });
     } else {
-      subject = () => kafkaValue(value);
+      // SOURCE: "Lambda removes all schema metadata, such as the schema ID, before sending the
+      // record to your function" (API_KafkaSchemaRegistryConfig, EventRecordFormat): the payload
+      // without its Glue header, no valueSchemaMetadata.
+      delivered = toMskRecord(topic, partition, message, false, { value: result.payload });
     }
     // Filters run after the schema-registry step (services-consume-kafka-events.html, "How Lambda
     // performs schema validation"): records that match no pattern are committed without invoking.
-    if (m.filters.length > 0 && !passesFilters(m.filters, subject())) {
-      this.options.observer?.filtered?.(this.name, 1);
-      return 'skip';
+    // They see the deserialized JSON with the schema registry, otherwise the value's bytes as JSON or text.
+    if (m.filters.length > 0) {
+      const subject: FilterSubject = !result
+        ? kafkaValue(message.value)
+        : m.schemaRegistry?.format === 'JSON'
+          ? { json: result.json }
+          : kafkaValue(result.payload);
+      if (!passesFilters(m.filters, subject)) {
+        this.options.observer?.filtered?.(this.name, 1);
+        return 'skip';
+      }
     }
     const size = recordSize(delivered);
     if (EVENT_OVERHEAD_BYTES + size > MAX_PAYLOAD_BYTES) {
       // https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html: a record too large for an
       // invocation is sent to the destination with condition MaximumPayloadSizeExceeded; the function
       // never ran, so there is no response context.
-      await this.deadLetter(
-        [original],
+      return this.deadLetter(
+        [toMskRecord(topic, partition, message)],
         new PoisonRecord(
           'MaximumPayloadSizeExceeded',
           `the record takes about ${size} bytes of an invocation payload, more than the ${MAX_PAYLOAD_BYTES} Lambda accepts`,
           'MaximumPayloadSizeExceeded',
         ),
         { invokeCount: 0, responseContext: null },
-      );
-      return 'skip';
+      ).then(() => 'skip' as const);
     }
-    return { delivered, original, size };
+    return { delivered, size };
   }
 
   /**
    * Glue deserialization of a value, and its validation when `validate` is on: core/classify.ts's
-   * steps, with AWS's conditions (`SCHEMA_NOT_FOUND`, otherwise `DESERIALIZATION_ERROR`).
+   * steps, with AWS's conditions (`SCHEMA_NOT_FOUND`, otherwise `DESERIALIZATION_ERROR`). Synchronous
+   * when the schema version was found before.
    */
-  private async deserialize(
-    value: Buffer | null,
-    validate: boolean,
-  ): Promise<PoisonRecord | { json: unknown; payload: Buffer; schemaVersionId: string }> {
-    const fail = (poison: PoisonRecord) => asMappingFailure(poison);
+  private deserialize(value: Buffer | null, validate: boolean): Deserialized | Promise<Deserialized> {
     const empty = emptyValue(value);
-    if (empty) return fail(empty);
+    if (empty) return asMappingFailure(empty);
     const unframed = unframe(value as Buffer, 'required');
-    if (unframed instanceof PoisonRecord) return fail(unframed);
+    if (unframed instanceof PoisonRecord) return asMappingFailure(unframed);
     const schemaVersionId = unframed.schemaVersionId as string;
-    const schema = await this.options.schemaRegistry?.lookup(schemaVersionId);
-    if (!schema) return fail(schemaNotFound(schemaVersionId));
-    const parsed = parsePayload(unframed.payload);
-    if (parsed instanceof PoisonRecord) return fail(parsed);
-    const issues = validate ? schema.validate(parsed.json) : [];
-    if (issues.length > 0)
-      return fail(
-        new PoisonRecord(
-          'ValidationError',
-          `does not match schema ${schema.name ?? 'version'} (${schemaVersionId})`,
-          'RecordRejected',
-          issues,
-        ),
-      );
-    return { json: parsed.json, payload: unframed.payload, schemaVersionId };
-  }
-
-  /** The next batch: at most BatchSize records and 6 MB of event payload (estimated). */
-  private takeChunk(queue: readonly Pending[], from: number): Pending[] {
-    const limit = this.resolved.batchSize;
-    const chunk: Pending[] = [];
-    let bytes = EVENT_OVERHEAD_BYTES;
-    for (let i = from; i < queue.length; i++) {
-      const p = queue[i] as Pending;
-      if (chunk.length >= limit || bytes + p.size > MAX_PAYLOAD_BYTES) break;
-      chunk.push(p);
-      bytes += p.size;
-    }
-    return chunk;
+    const known = this.schemaVersions.get(schemaVersionId);
+    if (known) return checked(known, schemaVersionId, unframed.payload, validate);
+    return Promise.resolve(this.options.schemaRegistry?.lookup(schemaVersionId)).then((schema) => {
+      if (!schema) return asMappingFailure(schemaNotFound(schemaVersionId));
+      this.schemaVersions.set(schemaVersionId, schema);
+      return checked(schema, schemaVersionId, unframed.payload, validate);
+    });
   }
 
   /**
@@ -554,7 +593,7 @@ export class LocalEventSourceMapping {
         const expired = new Set(remaining.filter((p) => Number(p.message.timestamp) < oldest));
         if (expired.size > 0) {
           await this.deadLetter(
-            [...expired].map((p) => p.original),
+            [...expired].map(asRead),
             new PoisonRecord(
               'RecordAgeExceeded',
               `older than MaximumRecordAgeInSeconds (${this.maxRecordAgeSeconds} s)`,
@@ -624,7 +663,7 @@ export class LocalEventSourceMapping {
       if (this.maxRetries !== -1 && attempt > this.maxRetries) {
         if (m.onFailureTopic) {
           await this.deadLetter(
-            remaining.map((p) => p.original),
+            remaining.map(asRead),
             new PoisonRecord(
               'RetriesExhausted',
               history.lastError ?? 'retries exhausted',
@@ -699,6 +738,28 @@ export class LocalEventSourceMapping {
   }
 }
 
+/** A Glue payload parsed and, when `validate` is on, validated against its schema version. */
+function checked(
+  schema: SchemaVersion,
+  schemaVersionId: string,
+  payload: Buffer,
+  validate: boolean,
+): Deserialized {
+  const parsed = parsePayload(payload);
+  if (parsed instanceof PoisonRecord) return asMappingFailure(parsed);
+  const issues = validate ? schema.validate(parsed.json) : [];
+  if (issues.length > 0)
+    return asMappingFailure(
+      new PoisonRecord(
+        'ValidationError',
+        `does not match schema ${schema.name ?? 'version'} (${schemaVersionId})`,
+        'RecordRejected',
+        issues,
+      ),
+    );
+  return { json: parsed.json, payload, schemaVersionId };
+}
+
 /**
  * Reads a partial batch response as Lambda does: each failure must be
  * `{ itemIdentifier: { partition: "<topic>-<partition>", offset: <number> } }` naming a record of the
@@ -740,6 +801,9 @@ export function itemFailures(
   }
   return { lowest: failures.length === 0 ? -1 : lowest };
 }
+
+/** A record as read from Kafka (for its dead letter), from the message kafkajs read. */
+const asRead = (p: Pending): MskRecord => toMskRecord(p.delivered.topic, p.delivered.partition, p.message);
 
 /** About what a record takes of the invocation event's JSON, without serializing it. */
 function recordSize(record: MskRecord): number {

@@ -264,6 +264,63 @@ describe('local event-source mapping library', () => {
     await eventuallyCommitted(topic);
   });
 
+  it('prepares records as each invocation batch is gathered, looks a schema version up once, and dead-letters records as read', async () => {
+    const { topic, failed } = await topics('lib-lazy');
+    const id = crypto.randomUUID();
+    const lookups: string[] = [];
+    let validated = 0;
+    const registry: SchemaRegistry = {
+      async lookup(schemaVersionId) {
+        lookups.push(schemaVersionId);
+        return schemaVersionId === id
+          ? {
+              validate: () => {
+                validated++;
+                return [];
+              },
+            }
+          : undefined;
+      },
+    };
+    const values = Array.from({ length: 40 }, (_, n) => encode(id, json({ n })));
+    await produce(topic, values);
+    /** How many records the mapping had validated when each invocation started. */
+    const validatedAtInvocation: number[] = [];
+    const { invocations } = await start(
+      topic,
+      {
+        BatchSize: 5,
+        MaximumRetryAttempts: 0,
+        DestinationConfig: { OnFailure: { Destination: `kafka://${failed}` } },
+        AmazonManagedKafkaEventSourceConfig: {
+          SchemaRegistryConfig: {
+            EventRecordFormat: 'JSON',
+            SchemaValidationConfigs: [{ Attribute: 'VALUE' }],
+          },
+        },
+      },
+      async (event) => {
+        validatedAtInvocation.push(validated);
+        if (records(event).some((r) => jsonOf(r).n === 7)) throw new Error('record 7 fails');
+        return undefined;
+      },
+      { schemaRegistry: registry },
+    );
+    const [letter] = await letters(failed, 5);
+    await eventuallyCommitted(topic);
+    expect(invocations.flatMap(records).map((r) => jsonOf(r).n)).toEqual(values.map((_, n) => n));
+    // The 40 records came in one fetch; each batch of 5 was validated just before its invocation,
+    // not the whole fetch before the first one.
+    expect(validatedAtInvocation).toEqual(invocations.map((_, i) => 5 * (i + 1)));
+    expect(validated).toBe(40);
+    // A schema version found once is not looked up again.
+    expect(lookups).toEqual([id]);
+    // The failed batch (records 5-9) went to the destination as read from Kafka: Glue-framed values.
+    const original = letter?.payload.records[`${topic}-0`]?.[0];
+    expect(original?.offset).toBe(5);
+    expect(Buffer.from(original?.value as string, 'base64')).toEqual(values[5]);
+  });
+
   it('refuses options and settings Lambda would refuse or that it cannot run, saying which and why', () => {
     const base: LocalEventSourceMappingOptions = {
       functionName: 'fn',

@@ -36,8 +36,8 @@ import type { KafkaWriter, OutgoingMessage, TopicMessages } from '../shared/kafk
 import { KafkaUnavailableError } from '../shared/kafka-errors';
 import { deriverOf } from './flows';
 
-/** Namespace of derived event ids (a fixed random UUID). */
-const DERIVED_EVENT_NAMESPACE = '3f0b9c52-8d4e-4a71-b6a2-5c9e0d7f1e43';
+/** Namespace of derived event ids (a fixed random UUID; exported for the CPU benchmark's baseline). */
+export const DERIVED_EVENT_NAMESPACE = '3f0b9c52-8d4e-4a71-b6a2-5c9e0d7f1e43';
 
 /** Counts of what happened to a batch, per source event type (`unknown` when unreadable). */
 export type Outcome = 'received' | 'processed' | 'derived' | 'failed' | 'deadLettered';

@@ -5,10 +5,29 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 
 /** Formats 16 bytes as a canonical lowercase UUID. */
 export function formatUuid(bytes: Uint8Array): string {
-  const b = (i: number) => HEX[bytes[i] as number] as string;
+  const h = HEX as readonly string[];
+  const b = bytes as unknown as readonly number[];
   return (
-    `${b(0)}${b(1)}${b(2)}${b(3)}-${b(4)}${b(5)}-${b(6)}${b(7)}-${b(8)}${b(9)}-` +
-    `${b(10)}${b(11)}${b(12)}${b(13)}${b(14)}${b(15)}`
+    (h[b[0] as number] as string) +
+    h[b[1] as number] +
+    h[b[2] as number] +
+    h[b[3] as number] +
+    '-' +
+    h[b[4] as number] +
+    h[b[5] as number] +
+    '-' +
+    h[b[6] as number] +
+    h[b[7] as number] +
+    '-' +
+    h[b[8] as number] +
+    h[b[9] as number] +
+    '-' +
+    h[b[10] as number] +
+    h[b[11] as number] +
+    h[b[12] as number] +
+    h[b[13] as number] +
+    h[b[14] as number] +
+    h[b[15] as number]
   );
 }
 

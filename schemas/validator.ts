@@ -127,9 +127,10 @@ export function checkContract(name: ContractName, value: unknown): ContractIssue
 export function validateContract<T extends EventType>(name: T, value: unknown): EventOf<T>;
 export function validateContract(name: 'dead_letter', value: unknown): DeadLetter;
 export function validateContract(name: ContractName, value: unknown): unknown {
-  const issues = checkContract(name, value);
-  if (issues.length > 0) throw new ContractViolation(name, issues);
-  return value;
+  const fn = validatorFor(name);
+  // Valid: no issue list to build (this runs for every event read and every event derived).
+  if (fn(value)) return value;
+  throw new ContractViolation(name, toIssues(fn.errors));
 }
 
 /**

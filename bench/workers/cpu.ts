@@ -11,20 +11,30 @@
  *   reading each record's value (base64, JSON, Zod parse);
  * - whole: our `processBatch` (read, derive, check each derived event, frame, group by topic) against
  *   `kafkaConsumer` + the same derivers + a Zod parse of each derived event + the same framing.
+ *   "The same job" on both sides: the same derived events with the same ids (a version-5 UUID of the
+ *   same name, computed the plain node:crypto way, see {@link baselineUuidV5}), the same records
+ *   (`eventRecord`: key, partition, Glue-framed value, headers), grouped by topic.
  *
  * CPU time (user + system) per record over batches of `batchSize`; sides alternate, medians of the
  * rounds are reported.
  */
+import assert from 'node:assert/strict';
+import { hash } from 'node:crypto';
 import { kafkaConsumer } from '@aws-lambda-powertools/kafka';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { encode } from '../../core/glue-wire-format';
+import { HEADER_LENGTH } from '../../core/glue-wire-format';
 import { decodeMskEvent, type MskEvent } from '../../core/msk-event';
-import { contractOfSchemaVersionId, schemaVersionIds } from '../../core/records';
-import { type ConsumerSpec, consumers, topicOfEvent } from '../../core/topology';
-import { deriveEvents, processBatch, readEvent } from '../../lambdas/consumers/consumer';
+import { contractOfSchemaVersionId, eventRecord, schemaVersionIds } from '../../core/records';
+import { type ConsumerSpec, consumers } from '../../core/topology';
+import {
+  DERIVED_EVENT_NAMESPACE,
+  deriveEvents,
+  processBatch,
+  readEvent,
+} from '../../lambdas/consumers/consumer';
 import { deriverOf } from '../../lambdas/consumers/flows';
-import type { KafkaWriter } from '../../lambdas/shared/kafka';
+import type { KafkaWriter, OutgoingMessage, TopicMessages } from '../../lambdas/shared/kafka';
 import { type AnyEvent, contractVersions, type EventType, schemaDefinition } from '../../schemas/index';
 import { compileAll } from '../../schemas/validator';
 import { mskEventOf, userEvent } from '../lib/fixtures';
@@ -57,7 +67,14 @@ export interface CpuResult {
 
 const spec = consumers.find((c) => c.name === 'user-consumer') as ConsumerSpec;
 const now = new Date('2026-11-23T10:00:00.000Z');
-const nullWriter: KafkaWriter = { send: async () => [] };
+/** The batch our side wrote last (kept, not sent: no I/O), to compare with the baseline's. */
+let oursWritten: readonly TopicMessages[] = [];
+const nullWriter: KafkaWriter = {
+  send: async (batch) => {
+    oursWritten = batch;
+    return [];
+  },
+};
 const deps = {
   spec,
   writer: nullWriter,
@@ -67,6 +84,23 @@ const deps = {
 };
 const invocation = { awsRequestId: 'bench', invokedFunctionArn: 'arn:bench', functionName: 'user-consumer' };
 const context = { awsRequestId: 'bench', functionName: 'user-consumer' } as Context;
+
+/**
+ * A version-5 UUID (RFC 4122) as a handler without our `core/uuid.ts` computes it: SHA-1 of the
+ * namespace bytes and the name with node:crypto (as the `uuid` package does on Node), then the version
+ * and variant bits. Gives the same ids as ours (checked in `main`).
+ */
+function baselineUuidV5(namespace: string, name: string): string {
+  const digest = hash(
+    'sha1',
+    Buffer.concat([Buffer.from(namespace.replaceAll('-', ''), 'hex'), Buffer.from(name)]),
+    'buffer',
+  );
+  digest[6] = ((digest[6] as number) & 0x0f) | 0x50;
+  digest[8] = ((digest[8] as number) & 0x3f) | 0x80;
+  const h = digest.toString('hex', 0, 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 
 const zodOf = (type: EventType) => z.fromJSONSchema(JSON.parse(schemaDefinition(type)));
 const sourceTypes = Object.keys(spec.flows) as EventType[];
@@ -103,34 +137,40 @@ const powertoolsRead = kafkaConsumer(
   { value: { type: 'json', parserSchema: sourceSchema } },
 ) as (event: MskEvent, context: Context) => Promise<number>;
 
+/** The records the baseline wrote in its last batch, to check that both sides derive the same. */
+let baselineWritten = new Map<string, OutgoingMessage[]>();
+
 const powertoolsWhole = kafkaConsumer(
   async (event) => {
     const ids = deps.schemaVersionIds;
-    const out = new Map<string, { key: string; value: Buffer }[]>();
+    const out = new Map<string, OutgoingMessage[]>();
+    const occurredAt = now.toISOString();
     let n = 0;
     for (const record of event.records) {
       const source = record.value as AnyEvent;
       (spec.flows[source.eventType] ?? []).forEach((d, index) => {
         const data = deriverOf(source.eventType, d.eventType)?.(source as never);
         const derived = (derivedSchemas.get(d.eventType) as z.ZodType).parse({
-          eventId: '00000000-0000-4000-8000-000000000000',
+          eventId: baselineUuidV5(
+            DERIVED_EVENT_NAMESPACE,
+            `${source.eventId}/${record.topic}/${d.eventType}/${index}`,
+          ),
           eventType: d.eventType,
-          occurredAt: now.toISOString(),
+          occurredAt,
           source: spec.name,
           correlationId: source.correlationId,
           causationId: source.eventId,
           schemaVersion: contractVersions[d.eventType],
           data,
         }) as AnyEvent;
-        void index;
-        const topic = topicOfEvent(d.eventType);
-        const key = `${topic.key?.prefix}${(derived.data as Record<string, string>)[topic.key?.field ?? '']}`;
+        const { topic, message } = eventRecord(derived, ids);
         const list = out.get(topic.name) ?? [];
-        list.push({ key, value: encode(ids(d.eventType), Buffer.from(JSON.stringify(derived))) });
+        list.push(message);
         out.set(topic.name, list);
       });
       n++;
     }
+    baselineWritten = out;
     return n;
   },
   { value: { type: 'json', parserSchema: sourceSchema } },
@@ -158,8 +198,21 @@ async function main(): Promise<CpuResult> {
   const event = mskEventOf(events);
   // Both sides must agree on the records before their costs mean anything.
   const check = [await oursRead(event), await powertoolsRead(event, context), await oursWhole(event)];
+  check.push(await powertoolsWhole(event, context));
   if (check.some((n) => n !== args.batchSize))
     throw new Error(`sides disagree on the batch: ${check.join(', ')}`);
+  // ...and on what they write: the same records (key, partition, headers, and the same event in the
+  // value; Zod may order an object's keys differently, so values are compared as parsed JSON).
+  const comparable = (messages: readonly OutgoingMessage[] | undefined) =>
+    (messages ?? []).map((m) => ({
+      ...m,
+      value: JSON.parse((m.value as Buffer).subarray(HEADER_LENGTH).toString()),
+      frame: (m.value as Buffer).subarray(0, HEADER_LENGTH).toString('hex'),
+    }));
+  const oursByTopic = new Map(oursWritten.map((t) => [t.topic, t.messages]));
+  if (oursByTopic.size !== baselineWritten.size) throw new Error('sides write different topics');
+  for (const [topic, messages] of baselineWritten)
+    assert.deepStrictEqual(comparable(oursByTopic.get(topic)), comparable(messages), `records on ${topic}`);
   void deriveEvents;
 
   const sides = {

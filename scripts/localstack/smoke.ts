@@ -20,9 +20,9 @@
  * real HTTP, the AWS APIs at LocalStack's endpoint and kafkajs.
  */
 
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { analytics, consumers, dlqOf, streams } from '../../core/topology';
+import { Sha256 } from '../../lambdas/shared/sha256';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, EventType } from '../../schemas/index';
 
@@ -310,27 +310,6 @@ export function localstackApiUrl(outputUrl: string, endpoint: string): string {
   if (!match) return outputUrl;
   const { port, protocol } = new URL(endpoint);
   return `${protocol}//${match[1]}.execute-api.localhost.localstack.cloud:${port || '4566'}/${match[2]}`;
-}
-
-const bytes = (d: string | ArrayBuffer | ArrayBufferView) =>
-  typeof d === 'string'
-    ? Buffer.from(d)
-    : ArrayBuffer.isView(d)
-      ? Buffer.from(d.buffer, d.byteOffset, d.byteLength)
-      : Buffer.from(d);
-
-/** SHA-256 and HMAC-SHA-256 with node:crypto, in the shape SignatureV4 takes. */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
 }
 
 /**

@@ -4,8 +4,8 @@
  * The bundles put it in place of that package (core/bundling.ts, esbuild `alias`): MSK IAM's token
  * signer (aws-msk-iam-sasl-signer-js) hands it to SigV4, and the package's pure-JavaScript hash and its
  * tslib copy were 4 KB of every gzipped bundle. test/unit/sha256.test.ts checks both give the same
- * digests and the same MSK IAM token. `npm run verify` and `npm run localstack:smoke` sign their
- * requests with it too (scripts/verify.ts, scripts/localstack/smoke.ts).
+ * digests and the same MSK IAM token. `npm run verify` signs its API requests with it too
+ * (scripts/verify.ts).
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 

@@ -16,6 +16,8 @@
  * (test/unit/localstack-deploy.test.ts).
  */
 
+import { localstackClientConfig, localstackEndpoint } from './endpoint';
+
 /** The part of a DescribeStacks answer the check reads. */
 export interface DescribeStacksOutput {
   readonly Stacks?: readonly { readonly StackName?: string; readonly StackStatus?: string }[];
@@ -104,16 +106,7 @@ export async function preflight(io: DeployIo, args: readonly string[]): Promise<
 async function main(): Promise<void> {
   const { spawnSync } = await import('node:child_process');
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-  const endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
-  const cloudformation = new CloudFormationClient({
-    endpoint,
-    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    // LocalStack accepts any credentials (docs/localstack.md); these are used when none are set.
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    },
-  });
+  const cloudformation = new CloudFormationClient(localstackClientConfig());
   const args = process.argv.slice(2);
   const plan = await preflight(
     {
@@ -136,7 +129,7 @@ async function main(): Promise<void> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((error: Error) => {
     console.error(
-      `localstack:deploy cannot check LocalStack at ${process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566'}: ${error.message} ` +
+      `localstack:deploy cannot check LocalStack at ${localstackEndpoint(process.env)}: ${error.message} ` +
         '(is it running? docker compose up -d; npm run localstack:doctor)',
     );
     process.exit(1);

@@ -24,7 +24,8 @@
  * - [CONFIG] `GET /_localstack/config` exists only with `ENABLE_CONFIG_UPDATES=1` (internal.py).
  * - [ENDPOINT] `LOCALSTACK_HOST` is `<hostname>:<port>`, default `localhost.localstack.cloud:4566`
  *   (https://docs.localstack.cloud/aws/capabilities/config/configuration/); `AWS_ENDPOINT_URL` is the
- *   AWS SDKs' standard endpoint setting, which `cdklocal` and the smoke run use.
+ *   AWS SDKs' standard endpoint setting, which `cdklocal` and the smoke run use; the order is
+ *   `localstackEndpoint` (scripts/localstack/endpoint.ts), shared with the deploy and smoke scripts.
  * - [CFN-SERVICE] The LocalStack service a CloudFormation type belongs to: LocalStack's own mapping,
  *   `get_service_name` in `localstack-core/localstack/services/cloudformation/resource_provider.py`
  *   (`AWS::MSK::*` → `kafka`, `AWS::<Service>::*` → `<service>` lowercased, a few renames).
@@ -44,6 +45,7 @@
  */
 
 import { type FunctionArchitecture, functionArchitecture } from '../../lib/target';
+import { localstackEndpoint } from './endpoint';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -102,15 +104,6 @@ export interface DoctorOptions {
 export interface DoctorReport {
   readonly ok: boolean;
   readonly checks: readonly CheckResult[];
-}
-
-/** The LocalStack endpoint: AWS_ENDPOINT_URL, else LOCALSTACK_HOST, else the default ([ENDPOINT]). */
-export function localstackEndpoint(env: Readonly<Record<string, string | undefined>>): string {
-  const url = env.AWS_ENDPOINT_URL?.trim();
-  if (url) return url.replace(/\/+$/, '');
-  const host = env.LOCALSTACK_HOST?.trim();
-  if (host) return `http://${/:\d+$/.test(host) ? host : `${host}:4566`}`;
-  return 'http://localhost.localstack.cloud:4566';
 }
 
 /** Parses `-c key=value` / `--context key=value` (also `--context=key=value`); anything else is an error. */

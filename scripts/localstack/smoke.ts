@@ -20,11 +20,10 @@
  * real HTTP, the AWS APIs at LocalStack's endpoint and kafkajs.
  */
 
-import { SignatureV4 } from '@smithy/signature-v4';
 import { analytics, consumers, dlqOf, streams } from '../../core/topology';
-import { Sha256 } from '../../lambdas/shared/sha256';
 import { eventExamples } from '../../schemas/examples';
 import type { AnyEvent, EventType } from '../../schemas/index';
+import { localstackClientConfig } from './endpoint';
 
 /** What the smoke run needs from the outside world. */
 export interface SmokeIo {
@@ -313,61 +312,6 @@ export function localstackApiUrl(outputUrl: string, endpoint: string): string {
 }
 
 /**
- * A signed JSON call to an AWS API at `endpoint` (LocalStack reads the region and account from the
- * signature's scope). Rejects with the API's error type and message, e.g. `ResourceNotFoundException`.
- */
-function awsJson(endpoint: string, region: string) {
-  const credentials = {
-    accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-  };
-  const signer = new SignatureV4({ service: 'lambda', region, credentials, sha256: Sha256 });
-  return async (
-    service: string,
-    method: 'GET' | 'POST',
-    path: string,
-    query: Record<string, string> = {},
-    body?: unknown,
-    target?: string,
-  ): Promise<unknown> => {
-    const url = new URL(path, endpoint);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { host: url.host };
-    if (target) {
-      headers['x-amz-target'] = target;
-      headers['content-type'] = 'application/x-amz-json-1.1';
-    }
-    const signed = await signer.sign(
-      {
-        method,
-        protocol: url.protocol,
-        hostname: url.hostname,
-        port: url.port ? Number(url.port) : undefined,
-        path: url.pathname,
-        query,
-        headers,
-        body: text,
-      },
-      { signingService: service },
-    );
-    const response = await fetch(url, { method, headers: signed.headers, body: text });
-    const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    if (!response.ok) {
-      const type =
-        response.headers.get('x-amzn-errortype')?.split(':')[0] ??
-        String(answer.__type ?? answer.Type ?? response.status)
-          .split('#')
-          .pop();
-      const error = new Error(String(answer.message ?? answer.Message ?? response.statusText));
-      error.name = type ?? 'Error';
-      throw error;
-    }
-    return answer;
-  };
-}
-
-/**
  * Real I/O: the API over HTTP, the broker LocalStack runs for the MSK cluster read with kafkajs, and
  * the Lambda, CloudWatch Logs and CloudFormation APIs at LocalStack's endpoint.
  */
@@ -375,9 +319,14 @@ async function main(): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   const { GetBootstrapBrokersCommand, KafkaClient } = await import('@aws-sdk/client-kafka');
   const { CloudFormationClient, DescribeStackEventsCommand } = await import('@aws-sdk/client-cloudformation');
+  const { GetFunctionConfigurationCommand, LambdaClient, ListEventSourceMappingsCommand } = await import(
+    '@aws-sdk/client-lambda'
+  );
+  const { CloudWatchLogsClient, FilterLogEventsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
   const { createKafka } = await import('../../lambdas/shared/kafka');
   const { decode, looksFramed } = await import('../../core/glue-wire-format');
-  const endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://localhost:4566';
+  const aws = localstackClientConfig();
+  const { endpoint } = aws;
   const outputs = JSON.parse(await readFile('.cache/localstack-outputs.json', 'utf8')) as Record<
     string,
     Record<string, string>
@@ -390,15 +339,15 @@ async function main(): Promise<void> {
       '.cache/localstack-outputs.json has no API URL or cluster ARN output: run npm run localstack:deploy first',
     );
   const apiUrl = localstackApiUrl(apiOutput, endpoint).replace(/\/$/, '');
-  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const stage = /^([a-z][a-z0-9-]*)-kafka$/.exec(
     Object.keys(outputs).find((k) => k.endsWith('-kafka')) ?? '',
   )?.[1];
-  const call = awsJson(endpoint, region);
-  const cloudformation = new CloudFormationClient({ endpoint, region });
+  const cloudformation = new CloudFormationClient(aws);
+  const lambda = new LambdaClient(aws);
+  const logs = new CloudWatchLogsClient(aws);
   // This script runs on the host: it reaches the broker at the address GetBootstrapBrokers answers
   // (localhost:<port>, published by docker-compose.yml), not the functions' localhost.localstack.cloud.
-  const kafkaApi = new KafkaClient({ endpoint });
+  const kafkaApi = new KafkaClient(aws);
   const brokers = await kafkaApi.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
   const bootstrap = (brokers.BootstrapBrokerString ?? brokers.BootstrapBrokerStringSaslIam ?? '')
     .split(',')
@@ -455,27 +404,14 @@ async function main(): Promise<void> {
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     log: (line) => console.log(line),
     // https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html
-    getFunctionConfiguration: async (name) =>
-      (await call(
-        'lambda',
-        'GET',
-        `/2015-03-31/functions/${encodeURIComponent(name)}/configuration`,
-      )) as FunctionConfiguration,
+    getFunctionConfiguration: (FunctionName) =>
+      lambda.send(new GetFunctionConfigurationCommand({ FunctionName })),
     // https://docs.aws.amazon.com/lambda/latest/api/API_ListEventSourceMappings.html
-    listEventSourceMappings: async (name) =>
-      (await call('lambda', 'GET', '/2015-03-31/event-source-mappings/', { FunctionName: name })) as {
-        EventSourceMappings?: EventSourceMapping[];
-      },
+    listEventSourceMappings: (FunctionName) =>
+      lambda.send(new ListEventSourceMappingsCommand({ FunctionName })),
     // https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html
-    filterLogEvents: async (logGroupName, startTime) =>
-      (await call(
-        'logs',
-        'POST',
-        '/',
-        {},
-        { logGroupName, startTime, limit: 10_000 },
-        'Logs_20140328.FilterLogEvents',
-      )) as { events?: LogEvent[] },
+    filterLogEvents: (logGroupName, startTime) =>
+      logs.send(new FilterLogEventsCommand({ logGroupName, startTime, limit: 10_000 })),
     describeStackEvents: async (StackName) => {
       const answer = await cloudformation.send(new DescribeStackEventsCommand({ StackName }));
       return { StackEvents: answer.StackEvents };

@@ -14,7 +14,6 @@ import {
   type DoctorReport,
   formatReport,
   type HttpAnswer,
-  localstackEndpoint,
   parseContextArgs,
   pinnedImage,
   requiredServices,
@@ -22,6 +21,7 @@ import {
   serviceOfResourceType,
   synthesizedResourceTypes,
 } from '../../scripts/localstack/doctor';
+import { localstackEndpoint } from '../../scripts/localstack/endpoint';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../fixtures/localstack/doctor/${name}`, import.meta.url), 'utf8');
